@@ -1,0 +1,405 @@
+"""Validated spec data -> the frozen Node description, plus the semantic checks.
+
+The structure was checked against the JSON Schema already; here we check what a schema can't
+(unique names, path placeholders, display conditions, defaults, Python name collisions), and
+report every problem at once, each with its position in the spec.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from generator import naming
+from generator.diagnostics import Diagnostic, SpecError
+from generator.runtime.descriptors import (
+    Auth,
+    Base,
+    BodyConstant,
+    Check,
+    Collection,
+    CredentialField,
+    Field,
+    Node,
+    Operation,
+    Option,
+    Output,
+    Resource,
+    Setting,
+)
+from generator.yaml_source import Located
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+class _Builder:
+    def __init__(self, doc: Located) -> None:
+        self.doc = doc
+        self.problems: list[Diagnostic] = []
+
+    def fail(self, path: tuple[Any, ...], message: str, *, key: bool = False) -> None:
+        self.problems.append(self.doc.diag(path, message, key=key))
+
+    def unique(self, entries: list[dict[str, Any]], path: tuple[Any, ...], what: str) -> None:
+        seen: dict[str, int] = {}
+        for i, entry in enumerate(entries):
+            name = entry["name"]
+            if name in seen:
+                line, col = self.doc.where(path + (seen[name], "name"))
+                self.fail(path + (i, "name"), f"duplicate {what} name {name!r} (first defined at line {line}, column {col})")
+            else:
+                seen[name] = i
+
+    # ---- node ----
+
+    def node(self) -> Node:
+        data = self.doc.data
+        meta = data["node"]
+        credential = data.get("credential") or {"name": "", "fields": []}
+        prefix = meta.get("env_prefix") or meta["name"].upper()
+        self.unique(credential["fields"], ("credential", "fields"), "credential field")
+        creds = tuple(
+            CredentialField(
+                name=f["name"],
+                display_name=f.get("display_name", f["name"]),
+                env=naming.env_var(prefix, f["name"]),
+                secret=f.get("secret", False),
+                required=f.get("required", False),
+                default=f.get("default", ""),
+                options=self.options(f.get("options", [])),
+                description=f.get("description", ""),
+            )
+            for f in credential["fields"]
+        )
+        cred_names = {f.name for f in creds}
+        bases = tuple(self.base(i, b, cred_names) for i, b in enumerate(data.get("bases", [])))
+        self.unique(data.get("bases", []), ("bases",), "base")
+        settings = tuple(self.setting(i, s) for i, s in enumerate(data.get("settings", [])))
+        self.unique(data.get("settings", []), ("settings",), "setting")
+        self.unique(data["resources"], ("resources",), "resource")
+        base_names = {b.name for b in bases}
+        resources = tuple(self.resource(i, r, base_names) for i, r in enumerate(data["resources"]))
+        self.python_collisions(data["resources"])
+        default_resource = data.get("default_resource", data["resources"][0]["name"])
+        if default_resource not in {r.name for r in resources}:
+            self.fail(("default_resource",), f"default_resource {default_resource!r} is not a resource")
+        return Node(
+            name=meta["name"],
+            display_name=meta["display_name"],
+            description=meta.get("description", ""),
+            version=meta["version"],
+            credential_name=credential["name"],
+            credentials=creds,
+            bases=bases,
+            headers=dict(data.get("headers", {})),
+            settings=settings,
+            default_resource=default_resource,
+            resources=resources,
+        )
+
+    def options(self, raw: list[dict[str, Any]]) -> tuple[Option, ...]:
+        return tuple(Option(o["value"], o["label"], o.get("description", "")) for o in raw)
+
+    def base(self, i: int, raw: dict[str, Any], cred_names: set[str]) -> Base:
+        path = ("bases", i)
+        for name in PLACEHOLDER.findall(raw["url"]):
+            if name not in cred_names:
+                self.fail(path + ("url",), f"url placeholder {{{name}}} is not a credential field")
+        auth_raw = raw.get("auth", {"scheme": "none"})
+        for key in ("username", "password", "token", "value"):
+            if key in auth_raw and auth_raw[key] not in cred_names:
+                self.fail(path + ("auth", key), f"auth {key} {auth_raw[key]!r} is not a credential field")
+        by = raw.get("url_by_credential")
+        if by and by["field"] not in cred_names:
+            self.fail(path + ("url_by_credential", "field"), f"{by['field']!r} is not a credential field")
+        return Base(
+            name=raw["name"],
+            url=raw["url"],
+            auth=Auth(**auth_raw),
+            url_field=by["field"] if by else None,
+            urls=dict(by["urls"]) if by else {},
+            rate_limit=raw.get("rate_limit"),
+            description=raw.get("description", ""),
+        )
+
+    def setting(self, i: int, raw: dict[str, Any]) -> Setting:
+        setting = Setting(
+            name=raw["name"],
+            type=raw["type"],
+            default=raw["default"],
+            minimum=raw.get("minimum"),
+            maximum=raw.get("maximum"),
+            options=self.options(raw.get("options", [])),
+        )
+        self.check_default(("settings", i), setting.type, setting.default, setting.minimum, setting.maximum, setting.options)
+        return setting
+
+    # ---- resources and operations ----
+
+    def resource(self, i: int, raw: dict[str, Any], base_names: set[str]) -> Resource:
+        path = ("resources", i)
+        self.unique(raw["operations"], path + ("operations",), f"operation (in resource {raw['name']!r})")
+        ops = tuple(self.operation(path + ("operations", j), raw["name"], op, base_names) for j, op in enumerate(raw["operations"]))
+        default_op = raw.get("default_operation", raw["operations"][0]["name"])
+        if default_op not in {op.name for op in ops}:
+            self.fail(path + ("default_operation",), f"default_operation {default_op!r} is not an operation of {raw['name']!r}")
+        return Resource(raw["name"], raw.get("display_name", raw["name"]), default_op, ops)
+
+    def operation(self, path: tuple[Any, ...], resource: str, raw: dict[str, Any], base_names: set[str]) -> Operation:
+        request = raw["request"]
+        if request["base"] not in base_names:
+            self.fail(path + ("request", "base"), f"base {request['base']!r} is not declared in bases")
+        fields: list[Field] = []
+        collections: list[Collection] = []
+        field_paths: dict[str, tuple[Any, ...]] = {}
+        self.unique(raw["params"], path + ("params",), "parameter")
+        for i, param in enumerate(raw["params"]):
+            ppath = path + ("params", i)
+            if param["type"] == "collection":
+                collections.append(Collection(param["name"], param.get("display_name", param["name"]), *self.conditions(param)))
+                subs = param.get("options") or []
+                self.unique(subs, ppath + ("options",), f"option (in {param['name']!r})")
+                for j, sub in enumerate(subs):
+                    spath = ppath + ("options", j)
+                    self.register(field_paths, sub["name"], spath)
+                    fields.append(self.field(spath, sub, parent=param["name"]))
+            else:
+                self.register(field_paths, param["name"], ppath)
+                fields.append(self.field(ppath, param, parent=None))
+        by_name = {f.name: f for f in fields}
+        self.check_conditions(path, raw["params"], by_name)
+        placeholders = PLACEHOLDER.findall(request["path"])
+        for name in placeholders:
+            if name not in by_name or by_name[name].location != "path":
+                self.fail(path + ("request", "path"), f"path placeholder {{{name}}} is not bound to a parameter with `in: path`")
+        for f in fields:
+            if f.location == "path" and f.name not in placeholders:
+                self.fail(field_paths[f.name] + ("in",), f"parameter {f.name!r} is sent in the path but {request['path']!r} has no {{{f.name}}}")
+        checks = []
+        for k, check in enumerate(request.get("checks", [])):
+            if check["param"] not in by_name:
+                self.fail(path + ("request", "checks", k, "param"), f"check names unknown parameter {check['param']!r}")
+            checks.append(Check(check["param"], check["key"], check.get("min_bytes"), check.get("max_bytes")))
+        output = raw["output"]
+        for key, param in output.get("prepend", {}).items():
+            if param not in by_name:
+                self.fail(path + ("output", "prepend", key), f"output prepends unknown parameter {param!r}")
+        body_constants = tuple(
+            BodyConstant(c["key"], c["value"], *self.conditions(c)) for c in request.get("body", [])
+        )
+        for k, constant in enumerate(request.get("body", [])):
+            self.check_condition_targets(path + ("request", "body", k), constant, by_name)
+        dedup = request.get("dedup_key")
+        return Operation(
+            resource=resource,
+            name=raw["name"],
+            display_name=raw.get("display_name", raw["name"]),
+            description=raw.get("description", ""),
+            method=request["method"],
+            base=request["base"],
+            path=request["path"],
+            fields=tuple(fields),
+            collections=tuple(collections),
+            output=Output(
+                source=output["from"],
+                select=output.get("select"),
+                split=output.get("split", False),
+                value=dict(output.get("value", {})),
+                prepend=dict(output.get("prepend", {})),
+            ),
+            body=body_constants,
+            checks=tuple(checks),
+            dedup_key=dedup["key"] if dedup else None,
+            idempotent=request.get("idempotent", False),
+            model=naming.model_name(resource, raw["name"]),
+        )
+
+    def register(self, seen: dict[str, tuple[Any, ...]], name: str, path: tuple[Any, ...]) -> None:
+        if name in seen:
+            line, col = self.doc.where(seen[name] + ("name",))
+            self.fail(path + ("name",), f"parameter name {name!r} is already used at line {line}, column {col} (collection options share one namespace)")
+        seen[name] = path
+
+    def conditions(self, raw: dict[str, Any]) -> tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]]:
+        return (
+            {k: tuple(v) for k, v in raw.get("show", {}).items()},
+            {k: tuple(v) for k, v in raw.get("hide", {}).items()},
+        )
+
+    def field(self, path: tuple[Any, ...], raw: dict[str, Any], parent: str | None) -> Field:
+        kind = raw["type"]
+        show, hide = self.conditions(raw)
+        options = self.options(raw.get("options", []) if kind == "options" else [])
+        if kind == "options" and not options:
+            self.fail(path + ("type",), "an options parameter needs a non-empty `options` list")
+        if kind != "options" and raw.get("options"):
+            self.fail(path + ("options",), f"`options` is only for options parameters, not {kind}")
+        if kind == "fixedCollection" and "mapping" not in raw:
+            self.fail(path + ("type",), "a fixedCollection needs `mapping: {key: ..., value: ...}` naming its key and value fields")
+        location = raw.get("in", "none")
+        if raw.get("spread") and kind not in ("json", "fixedCollection"):
+            self.fail(path + ("spread",), "`spread` needs a json or fixedCollection parameter (an object to merge)")
+        if raw.get("spread") and location not in ("body", "query"):
+            self.fail(path + ("spread",), "`spread` needs `in: body` or `in: query`")
+        if raw.get("transform") == "comma_list" and kind != "string":
+            self.fail(path + ("transform",), "comma_list applies to string parameters")
+        if raw.get("transform") == "unix_seconds" and kind not in ("dateTime", "string", "number", "integer"):
+            self.fail(path + ("transform",), "unix_seconds applies to dateTime, string or number parameters")
+        has_default = "default" in raw and kind not in ("collection",)
+        default = raw.get("default")
+        if has_default:
+            self.check_default(path, kind, default, raw.get("minimum"), raw.get("maximum"), options)
+        return Field(
+            name=raw["name"],
+            python_name=raw.get("python_name") or naming.python_name(raw["name"]),
+            display_name=raw.get("display_name", raw["name"]),
+            type=kind,
+            description=raw.get("description", ""),
+            required=raw.get("required", False),
+            default=default,
+            has_default=has_default,
+            options=options,
+            minimum=raw.get("minimum"),
+            maximum=raw.get("maximum"),
+            min_length=raw.get("min_length"),
+            max_length=raw.get("max_length"),
+            max_bytes=raw.get("max_bytes"),
+            min_items=raw.get("min_items"),
+            max_items=raw.get("max_items"),
+            item_max_bytes=raw.get("item_max_bytes"),
+            format=raw.get("format"),
+            location=location,
+            key=raw.get("key", "" if raw.get("spread") else raw["name"]),
+            spread=raw.get("spread", False),
+            transform=raw.get("transform"),
+            omit_if=tuple(raw.get("omit_if", ())),
+            value_map=dict(raw.get("value_map", {})),
+            allowed_keys=tuple(raw.get("allowed_keys", ())),
+            show=show,
+            hide=hide,
+            parent=parent,
+            group=raw.get("group"),
+            mapping_key=raw.get("mapping", {}).get("key", "key"),
+            mapping_value=raw.get("mapping", {}).get("value", "value"),
+            multiple=raw.get("multiple", False),
+        )
+
+    def check_default(
+        self, path: tuple[Any, ...], kind: str, default: Any, minimum: Any, maximum: Any, options: tuple[Option, ...]
+    ) -> None:
+        where = path + ("default",)
+        expected = {"string": str, "boolean": bool, "integer": int, "number": (int, float), "dateTime": str, "json": (str, dict, list)}
+        if kind in expected and default is not None:
+            if not isinstance(default, expected[kind]) or (kind in ("integer", "number") and isinstance(default, bool)):
+                self.fail(where, f"default {default!r} is not a {kind}")
+                return
+        if kind == "options" and options and default not in [o.value for o in options]:
+            values = ", ".join(repr(o.value) for o in options)
+            self.fail(where, f"default {default!r} is not among the options ({values})")
+        if isinstance(default, (int, float)) and not isinstance(default, bool):
+            if minimum is not None and default < minimum:
+                self.fail(where, f"default {default} is below the minimum {minimum}")
+            if maximum is not None and default > maximum:
+                self.fail(where, f"default {default} is above the maximum {maximum}")
+
+    def check_conditions(self, path: tuple[Any, ...], params: list[dict[str, Any]], by_name: dict[str, Field]) -> None:
+        for i, param in enumerate(params):
+            self.check_condition_targets(path + ("params", i), param, by_name)
+            for j, sub in enumerate(param.get("options") or [] if param["type"] == "collection" else []):
+                self.check_condition_targets(path + ("params", i, "options", j), sub, by_name)
+
+    def check_condition_targets(self, path: tuple[Any, ...], raw: dict[str, Any], by_name: dict[str, Field]) -> None:
+        for kind in ("show", "hide"):
+            for name, allowed in raw.get(kind, {}).items():
+                target = by_name.get(name)
+                if target is None:
+                    self.fail(path + (kind, name), f"display condition names unknown parameter {name!r}", key=True)
+                    continue
+                for k, value in enumerate(allowed):
+                    if not _possible(target, value):
+                        self.fail(path + (kind, name, k), f"{value!r} is not a possible value of {name!r} ({target.type})")
+
+    def python_collisions(self, resources: list[dict[str, Any]]) -> None:
+        for i, resource in enumerate(resources):
+            for j, op in enumerate(resource["operations"]):
+                path = ("resources", i, "operations", j)
+                seen: dict[str, tuple[Any, ...]] = {}
+                for k, param in enumerate(op["params"]):
+                    entries = [(param, path + ("params", k))]
+                    if param["type"] == "collection":
+                        entries = [(s, path + ("params", k, "options", m)) for m, s in enumerate(param.get("options") or [])]
+                    for entry, epath in entries:
+                        py = entry.get("python_name") or naming.python_name(entry["name"])
+                        if py in seen and self.doc.data is not None:
+                            other = seen[py]
+                            if _name_at(self.doc, other) != entry["name"]:
+                                line, col = self.doc.where(other + ("name",))
+                                self.fail(epath + ("name",), f"{entry['name']!r} and {_name_at(self.doc, other)!r} (line {line}, column {col}) both become the Python name {py!r}; set `python_name` on one")
+                        seen.setdefault(py, epath)
+            py_ops: dict[str, int] = {}
+            for j, op in enumerate(resource["operations"]):
+                py = naming.python_name(op["name"])
+                if py in py_ops and resource["operations"][py_ops[py]]["name"] != op["name"]:
+                    self.fail(("resources", i, "operations", j, "name"), f"operation {op['name']!r} and {resource['operations'][py_ops[py]]['name']!r} both become the Python name {py!r}")
+                py_ops.setdefault(py, j)
+        py_resources: dict[str, str] = {}
+        for i, resource in enumerate(resources):
+            py = naming.python_name(resource["name"])
+            if py in py_resources and py_resources[py] != resource["name"]:
+                self.fail(("resources", i, "name"), f"resource {resource['name']!r} and {py_resources[py]!r} both become the Python name {py!r}")
+            py_resources.setdefault(py, resource["name"])
+
+
+def _name_at(doc: Located, path: tuple[Any, ...]) -> str:
+    value: Any = doc.data
+    for part in path:
+        value = value[part]
+    return str(value["name"])
+
+
+def _possible(target: Field, value: Any) -> bool:
+    if target.type == "boolean":
+        return isinstance(value, bool)
+    if target.type == "options":
+        return any(type(o.value) is type(value) and o.value == value for o in target.options)
+    return True
+
+
+def build_node(doc: Located) -> Node:
+    builder = _Builder(doc)
+    node = builder.node()
+    if builder.problems:
+        raise SpecError(builder.problems)
+    return node
+
+
+@dataclass(frozen=True)
+class DocsInfo:
+    """Spec facts that only the docs use."""
+
+    examples: dict[str, dict[str, Any]]
+    settings: dict[str, str]
+    deviations: list[dict[str, str]]
+    error_tree: str
+
+
+def docs_info(doc: Located) -> DocsInfo:
+    from generator.runtime import errors
+
+    data = doc.data
+    examples: dict[str, dict[str, Any]] = {}
+    for resource in data["resources"]:
+        for op in resource["operations"]:
+            found: dict[str, Any] = {}
+            for param in op["params"]:
+                entries = param.get("options") or [] if param["type"] == "collection" else [param]
+                found.update({e["name"]: e["example"] for e in entries if "example" in e})
+            examples[f"{resource['name']}.{op['name']}"] = found
+    tree = (errors.__doc__ or "").strip().split("\n\n")[1]
+    return DocsInfo(
+        examples=examples,
+        settings={s["name"]: s.get("description", "") for s in data.get("settings", [])},
+        deviations=list(data.get("deviations", [])),
+        error_tree="\n".join(line[4:] for line in tree.splitlines()),
+    )

@@ -1,0 +1,104 @@
+"""`nodegen generate|check|validate` (also `python -m generator`).
+
+Exit codes: 0 success / in sync, 1 drift, 2 a bad spec or bad usage. A bad spec is reported as
+`file:line:col: message` lines on stderr; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from generator.diagnostics import SpecError
+
+EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nodegen", description="Generate typed Python node packages from YAML specs.")
+    parser.add_argument("--root", type=Path, default=Path("."), help="project folder holding spec/ and generated/ (default: .)")
+    parser.add_argument("--templates", type=Path, help="folder of template overrides (also [tool.nodegen] templates)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("generate", "regenerate generated/ from the specs"),
+        ("check", "exit 1 if generated/ differs from what the specs produce"),
+        ("validate", "check specs without generating"),
+    ):
+        command = commands.add_parser(name, help=text, description=text)
+        command.add_argument("specs", nargs="*", type=Path, help="spec files (default: every spec in spec/)")
+        if name == "check":
+            command.add_argument("--quiet", action="store_true", help="list drifted files only, no diff")
+    return parser
+
+
+def _templates(root: Path, given: Path | None) -> Path | None:
+    if given is not None:
+        return given
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    import tomllib
+
+    try:
+        config = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("nodegen", {})
+    except tomllib.TOMLDecodeError:
+        return None
+    return (root / config["templates"]) if "templates" in config else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    root: Path = args.root
+    templates = _templates(root, args.templates)
+    if templates is not None and not templates.is_dir():
+        print(f"nodegen: templates folder {templates} does not exist", file=sys.stderr)
+        return EXIT_ERROR
+    from generator import project
+
+    every_spec = not args.specs
+    paths = project.discover(root) if every_spec else list(args.specs)
+    if not paths:
+        print(f"nodegen: no spec files in {root / 'spec'}", file=sys.stderr)
+        return EXIT_ERROR
+    for path in paths:
+        if not path.is_file():
+            print(f"{path}:1:1: spec file not found", file=sys.stderr)
+            return EXIT_ERROR
+    options = project.Options(root=root, templates=templates)
+    if args.command == "check":
+        from generator import render, sinks
+
+        labels = [project.label(p, root) for p in paths]
+        if sinks.quick_in_sync(root, paths, labels, render.template_files(templates), every_spec):
+            print(f"nodegen: {len(paths)} spec(s) in sync")
+            return EXIT_OK
+    try:
+        output = project.compile_specs(paths, options)
+    except SpecError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        count = len(exc.diagnostics)
+        print(f"nodegen: {count} problem{'s' if count != 1 else ''}; nothing was written", file=sys.stderr)
+        return EXIT_ERROR
+    if args.command == "validate":
+        print(f"nodegen: {len(paths)} spec(s) valid")
+        return EXIT_OK
+    from generator import sinks
+
+    if args.command == "generate":
+        changes = sinks.write(root, output, every_spec)
+        touched = len(changes.changed) + len(changes.missing) + len(changes.orphaned)
+        print(f"nodegen: {len(output.files)} files for {len(paths)} spec(s); {touched} changed")
+        return EXIT_OK
+    found = sinks.drift(root, output, every_spec)
+    if not found:
+        print(f"nodegen: {len(paths)} spec(s) in sync")
+        return EXIT_OK
+    if not args.quiet:
+        sys.stdout.writelines(found.diff)
+    for kind in ("changed", "missing", "orphaned"):
+        for path in getattr(found, kind):
+            print(f"{kind}: {path}")
+    print("nodegen: generated/ is out of date; run `nodegen generate`", file=sys.stderr)
+    return EXIT_DRIFT

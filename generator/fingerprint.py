@@ -1,0 +1,56 @@
+"""Hashes of what a generated package is made from, and of what it consists of.
+
+The manifest stores both, so `check` can prove a package is in sync by hashing files alone,
+without importing black or datamodel-code-generator and without rendering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import metadata
+from pathlib import Path
+
+import generator
+
+GENERATOR_DIR = Path(generator.__file__).resolve().parent
+TOOLS = ("black", "datamodel-code-generator", "jinja2", "pyyaml")
+MANIFEST = "manifest.json"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def tool_versions() -> dict[str, str]:
+    return {"nodegen": generator.__version__, **{tool: metadata.version(tool) for tool in TOOLS}}
+
+
+def inputs(spec_path: Path, spec_label: str, template_files: list[Path], root: Path) -> dict[str, str]:
+    """Hash of every input: the spec, each template, the generator's own sources and schema."""
+    hashes = {spec_label: sha256(spec_path.read_bytes())}
+    for path in template_files:
+        hashes[_label(path, root)] = sha256(path.read_bytes())
+    digest = hashlib.sha256()
+    for path in sorted(GENERATOR_DIR.rglob("*")):
+        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(GENERATOR_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    hashes["generator"] = digest.hexdigest()
+    return dict(sorted(hashes.items()))
+
+
+def _label(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def manifest(spec_label: str, input_hashes: dict[str, str], files: dict[str, str]) -> str:
+    body = {
+        "spec": spec_label,
+        "tools": tool_versions(),
+        "inputs": input_hashes,
+        "files": {path: sha256(text.encode()) for path, text in sorted(files.items())},
+    }
+    return json.dumps(body, indent=2, sort_keys=False) + "\n"

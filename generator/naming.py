@@ -1,0 +1,54 @@
+"""Every Python, CLI and environment name the generator derives from a spec name.
+
+One place, so that keywords and builtins are escaped the same way everywhere, and so that two
+spec names that would become the same Python name can be reported (never silently suffixed).
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+
+# Names a generated signature or module already uses for itself.
+_RESERVED = {"self", "cls", "client", "session", "retry", "timeout", "http_client", "base_urls", "credentials"}
+_SHADOWED = set(dir(builtins)) | set(keyword.kwlist) | set(keyword.softkwlist) | _RESERVED
+
+
+def snake(name: str) -> str:
+    """`customerIds` -> `customer_ids`, `getAll` -> `get_all`, `HTTPCode` -> `http_code`."""
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
+    text = re.sub(r"[^0-9A-Za-z_]+", "_", text).lower()
+    return text or "_"
+
+
+def python_name(name: str) -> str:
+    """A safe identifier for a parameter: snake case, escaped with a trailing `_` if it shadows."""
+    text = snake(name)
+    if text[0].isdigit():
+        text = "_" + text
+    return text + "_" if text in _SHADOWED else text
+
+
+def pascal(*parts: str) -> str:
+    words = [w for part in parts for w in snake(part).split("_") if w]
+    text = "".join(w[:1].upper() + w[1:] for w in words)
+    return text if text and not text[0].isdigit() else "N" + text
+
+
+def cli_name(name: str) -> str:
+    """A CLI command or flag word: `getAll` -> `get-all`."""
+    return snake(name).strip("_").replace("_", "-") or "x"
+
+
+def env_var(prefix: str, name: str) -> str:
+    return f"{prefix}_{snake(name).strip('_').upper()}"
+
+
+def model_name(resource: str, operation: str) -> str:
+    return pascal(resource, operation, "params")
+
+
+def function_name(resource: str, operation: str) -> str:
+    return python_name(f"{snake(resource)}_{snake(operation)}")

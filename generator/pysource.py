@@ -1,0 +1,51 @@
+"""Python source literals for spec data: the only way spec text reaches generated code.
+
+`literal()` goes through `repr()` for every string, so quotes, backslashes, `\"\"\"` or `{{ }}`
+in a description can never become code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+
+def literal(value: Any, qualifier: str = "") -> str:
+    """Python source that evaluates to `value` (dataclasses as keyword constructor calls)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        args = []
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            default = f.default if f.default is not dataclasses.MISSING else (
+                f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING
+            )
+            if default is not dataclasses.MISSING and item == default and type(item) is type(default):
+                continue
+            args.append(f"{f.name}={literal(item, qualifier)}")
+        return f"{qualifier}{type(value).__name__}({', '.join(args)})"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{literal(k, qualifier)}: {literal(v, qualifier)}" for k, v in value.items()) + "}"
+    if isinstance(value, tuple):
+        inner = ", ".join(literal(v, qualifier) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v, qualifier) for v in value) + "]"
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def docstring(text: str, indent: str = "") -> str:
+    """A triple-quoted docstring literal carrying `text` verbatim (escaped where needed)."""
+    body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if body.endswith('"'):
+        body = body[:-1] + '\\"'
+    body = body.replace("\r", "\\r")
+    lines = body.split("\n")
+    return '"""' + ("\n" + indent).join(lines) + '"""'
+
+
+def comment(text: str) -> str:
+    """Text safe for a `#` comment: one line."""
+    return " ".join(text.split())

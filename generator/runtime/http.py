@@ -1,0 +1,345 @@
+"""Sending prepared requests: URLs, auth, timeouts, retries with backoff, rate pacing.
+
+Retry rule: a request is sent again only when doing so cannot create a duplicate. A failure
+that proves the request never reached the server (connection refused, 408, 429) is always
+retried; one after which it may have been applied (a read timeout, a dropped connection, 5xx)
+is retried only when the request is safe to repeat (GET/PUT/DELETE, an operation declared
+idempotent, or one carrying a de-duplication key such as an event `id`), or when the user opts
+in with `RetryPolicy(retry_unsafe=True)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from . import errors
+from .descriptors import Base, Node
+from .request import PreparedRequest
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds. Defaults suit a hosted API: fail fast on connect, allow slow answers."""
+
+    connect: float = 5.0
+    read: float = 30.0
+    write: float = 30.0
+    pool: float = 10.0
+
+    def to_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries of one request. `max_attempts` counts every attempt, the first included."""
+
+    max_attempts: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_after: float = 30.0
+    jitter: bool = True
+    retry_unsafe: bool = False
+    statuses: frozenset[int] = RETRY_STATUSES
+
+    @classmethod
+    def off(cls) -> RetryPolicy:
+        return cls(max_attempts=1)
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Seconds to wait before attempt `attempt + 1`: the API's hint (capped), else backoff."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        ceiling = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
+        return rng.uniform(0, ceiling) if self.jitter else ceiling
+
+
+class Credentials(Mapping[str, str]):
+    """The credential's fields; secrets never appear in its repr."""
+
+    def __init__(self, values: Mapping[str, Any], secret_fields: tuple[str, ...]) -> None:
+        self._values = {key: "" if value is None else str(value) for key, value in values.items()}
+        self._secret_fields = secret_fields
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        shown = {k: (errors.REDACTED if k in self._secret_fields and v else v) for k, v in self._values.items()}
+        return f"Credentials({shown})"
+
+    @property
+    def secrets(self) -> list[str]:
+        return [self._values[name] for name in self._secret_fields if self._values.get(name)]
+
+
+def credentials_for(node: Node, given: Mapping[str, Any] | None) -> Credentials:
+    values = {f.name: f.default for f in node.credentials}
+    values.update({k: v for k, v in (given or {}).items() if v is not None})
+    return Credentials(values, node.secret_fields)
+
+
+class RatePacer:
+    """Spaces requests to one API so that at most `rate` start in any second."""
+
+    def __init__(self, rate: float | None) -> None:
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Claim the next slot; returns how long to wait before using it."""
+        if not self._interval:
+            return 0.0
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+            return slot - now
+
+
+@dataclass
+class _Wire:
+    method: str
+    url: str
+    headers: dict[str, str]
+    params: list[tuple[str, str]]
+    content: bytes | None
+    display_url: str
+    secrets: list[str] = field(default_factory=list)
+
+
+class _SessionBase:
+    def __init__(
+        self,
+        node: Node,
+        credentials: Mapping[str, Any] | None,
+        *,
+        base_urls: Mapping[str, str] | None = None,
+        timeout: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        pace: bool = True,
+        user_agent: str | None = None,
+    ) -> None:
+        self.node = node
+        self.credentials = credentials_for(node, credentials)
+        self.base_urls = dict(base_urls or {})
+        self.timeout = timeout or Timeouts()
+        self.retry = retry or RetryPolicy()
+        self.user_agent = user_agent or f"nodegen-{node.name}/{node.version}"
+        self._pacers = {b.name: RatePacer(b.rate_limit if pace else None) for b in node.bases}
+        self._rng = random.Random()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.node.name} credentials={self.credentials!r}>"
+
+    def base_url(self, base: Base) -> str:
+        if base.name in self.base_urls:
+            return self.base_urls[base.name].rstrip("/")
+        if base.url_field and self.credentials.get(base.url_field, "") in base.urls:
+            return base.urls[self.credentials[base.url_field]].rstrip("/")
+        url = base.url
+        for name, value in self.credentials.items():
+            url = url.replace("{" + name + "}", value)
+        return url.rstrip("/")
+
+    def wire(self, request: PreparedRequest) -> _Wire:
+        base = self.node.base(request.base)
+        url = self.base_url(base) + request.path
+        headers = {"User-Agent": self.user_agent, **self.node.headers}
+        params = list(request.query)
+        display_params = list(params)
+        auth, creds = base.auth, self.credentials
+        needed = {"basic": (auth.password,), "bearer": (auth.token,), "header": (auth.value,), "query": (auth.value,)}
+        for name in needed.get(auth.scheme, ()):
+            if not creds.get(name):
+                raise errors.CredentialError(
+                    f"credential field {name!r} is required for {request.operation.qualified_name} ({base.name} API)"
+                )
+        if auth.scheme == "basic":
+            token = base64.b64encode(f"{creds.get(auth.username, '')}:{creds[auth.password]}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        elif auth.scheme == "bearer":
+            headers["Authorization"] = f"Bearer {creds[auth.token]}"
+        elif auth.scheme == "header":
+            headers[auth.name] = creds[auth.value]
+        elif auth.scheme == "query":
+            params.append((auth.name, creds[auth.value]))
+            display_params.append((auth.name, errors.REDACTED))
+        content = None
+        if request.body is not None:
+            headers["Content-Type"] = "application/json"
+            content = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
+        display_url = str(httpx.URL(url, params=display_params)) if display_params else url
+        return _Wire(request.method, url, headers, params, content, display_url, creds.secrets)
+
+    def interpret(self, wire: _Wire, response: httpx.Response, attempts: int) -> Any:
+        """The decoded JSON of a 2xx answer; raise the typed error otherwise."""
+        text = response.text
+        try:
+            data = json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError:
+            if response.is_success:
+                raise errors.ProtocolError(
+                    f"HTTP {response.status_code} with a body that is not JSON", wire.method, wire.display_url, attempts=attempts
+                ) from None
+            data = text
+        if response.is_success:
+            return data
+        message = errors.redact(errors.api_message(data), wire.secrets)
+        cls = errors.api_error_for(response.status_code)
+        raise cls(
+            response.status_code,
+            message,
+            wire.method,
+            wire.display_url,
+            retry_after=_retry_after(response),
+            attempts=attempts,
+        )
+
+    def transport_error(self, wire: _Wire, exc: Exception, attempts: int) -> errors.TransportError:
+        reason = errors.redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, wire.secrets)
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return errors.ConnectError(reason, wire.method, wire.display_url, attempts=attempts)
+        if isinstance(exc, httpx.TimeoutException):
+            return errors.TimeoutError(reason, wire.method, wire.display_url, attempts=attempts)
+        return errors.ProtocolError(reason, wire.method, wire.display_url, attempts=attempts)
+
+    def retry_delay(self, request: PreparedRequest, error: errors.NodeError, attempt: int, policy: RetryPolicy) -> float | None:
+        """Seconds to wait before trying again, or None when the error is final."""
+        if attempt >= policy.max_attempts:
+            return None
+        if isinstance(error, errors.ConnectError):
+            return policy.delay(attempt, None, self._rng)
+        if isinstance(error, errors.ApiError):
+            if error.status not in policy.statuses:
+                return None
+            # A 4xx answer means the request was refused, not applied; a 5xx may come after it was.
+            if error.status >= 500 and not (request.safe_to_retry or policy.retry_unsafe):
+                return None
+            return policy.delay(attempt, error.retry_after, self._rng)
+        if isinstance(error, errors.TransportError) and (request.safe_to_retry or policy.retry_unsafe):
+            return policy.delay(attempt, None, self._rng)
+        return None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+class Session(_SessionBase):
+    """Sends prepared requests with an `httpx.Client` (yours, or one it owns)."""
+
+    def __init__(
+        self,
+        node: Node,
+        credentials: Mapping[str, Any] | None,
+        *,
+        http_client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        **options: Any,
+    ) -> None:
+        super().__init__(node, credentials, **options)
+        self._owns_client = http_client is None
+        self.http = http_client or httpx.Client(timeout=self.timeout.to_httpx())
+        self._sleep = sleep
+
+    def send(self, request: PreparedRequest, retry: RetryPolicy | None = None) -> Any:
+        policy = retry or self.retry
+        wire = self.wire(request)
+        pacer = self._pacers[request.base]
+        attempt = 0
+        while True:
+            attempt += 1
+            wait = pacer.reserve()
+            if wait:
+                self._sleep(wait)
+            try:
+                try:
+                    response = self.http.request(
+                        wire.method, wire.url, headers=wire.headers, params=wire.params, content=wire.content
+                    )
+                except httpx.HTTPError as exc:
+                    raise self.transport_error(wire, exc, attempt) from None
+                return self.interpret(wire, response, attempt)
+            except (errors.ApiError, errors.TransportError) as error:
+                delay = self.retry_delay(request, error, attempt, policy)
+                if delay is None:
+                    raise
+                self._sleep(delay)
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.http.close()
+
+
+class AsyncSession(_SessionBase):
+    """Sends prepared requests with an `httpx.AsyncClient` (yours, or one it owns)."""
+
+    def __init__(
+        self,
+        node: Node,
+        credentials: Mapping[str, Any] | None,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+        **options: Any,
+    ) -> None:
+        super().__init__(node, credentials, **options)
+        self._owns_client = http_client is None
+        self.http = http_client or httpx.AsyncClient(timeout=self.timeout.to_httpx())
+        self._sleep = sleep
+
+    async def send(self, request: PreparedRequest, retry: RetryPolicy | None = None) -> Any:
+        policy = retry or self.retry
+        wire = self.wire(request)
+        pacer = self._pacers[request.base]
+        attempt = 0
+        while True:
+            attempt += 1
+            wait = pacer.reserve()
+            if wait:
+                await self._sleep(wait)
+            try:
+                try:
+                    response = await self.http.request(
+                        wire.method, wire.url, headers=wire.headers, params=wire.params, content=wire.content
+                    )
+                except httpx.HTTPError as exc:
+                    raise self.transport_error(wire, exc, attempt) from None
+                return self.interpret(wire, response, attempt)
+            except (errors.ApiError, errors.TransportError) as error:
+                delay = self.retry_delay(request, error, attempt, policy)
+                if delay is None:
+                    raise
+                await self._sleep(delay)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self.http.aclose()

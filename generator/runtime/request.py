@@ -1,0 +1,184 @@
+"""Turn validated parameter values into the request an operation sends, and its answer into items.
+
+Everything here is pure: no I/O, so it is the same for the sync and async clients, for the
+runner and for the CLI, and every problem is found before a request is sent.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from .descriptors import Conditions, Field, Operation
+from .errors import ValidationError
+from .transforms import TRANSFORMS, check_bytes, parse_json
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    operation: Operation
+    method: str
+    base: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    body: dict[str, Any] | None
+    values: Mapping[str, Any]
+
+    @property
+    def safe_to_retry(self) -> bool:
+        """May this request be sent again after it possibly reached the server?"""
+        op = self.operation
+        return self.method in SAFE_METHODS or op.idempotent or op.dedup_key is not None
+
+
+def conditions_hold(show: Conditions, hide: Conditions, values: Mapping[str, Any]) -> bool:
+    for name, allowed in show.items():
+        if not _among(values.get(name), allowed):
+            return False
+    return not any(_among(values.get(name), denied) for name, denied in hide.items())
+
+
+def _among(value: Any, allowed: tuple[Any, ...]) -> bool:
+    # 0 == False in Python; display conditions compare like JSON, type included.
+    return any(type(value) is type(candidate) and value == candidate for candidate in allowed)
+
+
+def active_fields(op: Operation, values: Mapping[str, Any]) -> list[Field]:
+    collections = {c.name: c for c in op.collections}
+    result = []
+    for f in op.fields:
+        if not conditions_hold(f.show, f.hide, values):
+            continue
+        parent = collections.get(f.parent) if f.parent else None
+        if parent is not None and not conditions_hold(parent.show, parent.hide, values):
+            continue
+        result.append(f)
+    return result
+
+
+def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str]) -> PreparedRequest:
+    """Build the request from values keyed by spec name (already type-checked by the model)."""
+    problems: list[tuple[str, str]] = []
+    path_values: dict[str, str] = {}
+    query: dict[str, Any] = {}
+    has_body = bool(op.body) or any(f.location == "body" for f in op.fields)
+    body: dict[str, Any] = {}
+    for constant in op.body:
+        if conditions_hold(constant.show, constant.hide, values):
+            _set(body, constant.key, copy.deepcopy(constant.value))
+    for f in active_fields(op, values):
+        value = values.get(f.name)
+        if value is None or f.location == "none":
+            continue
+        try:
+            value = _convert(f, value)
+        except ValueError as exc:
+            problems.append((f.name, str(exc)))
+            continue
+        if value is None or _among(value, f.omit_if):
+            continue
+        if isinstance(value, str) and value in f.value_map:
+            value = f.value_map[value]
+        if f.location == "path":
+            path_values[f.name] = quote(_wire_text(value), safe="")
+        elif f.location == "query":
+            query.update(value if f.spread else {f.key: value})
+        elif f.spread:
+            target = _object_at(body, f.key) if f.key else body
+            target.update(value)
+        else:
+            _set(body, f.key, value)
+    for check in op.checks:
+        checked = _get(body, check.key)
+        try:
+            check_bytes("" if checked is None else str(checked), minimum=check.min_bytes, maximum=check.max_bytes)
+        except ValueError as exc:
+            problems.append((check.param, str(exc)))
+    if problems:
+        raise ValidationError(problems)
+    if op.dedup_key and has_body and _get(body, op.dedup_key) is None:
+        _set(body, op.dedup_key, new_id())
+    path = op.path
+    for name, encoded in path_values.items():
+        path = path.replace("{" + name + "}", encoded)
+    return PreparedRequest(
+        operation=op,
+        method=op.method,
+        base=op.base,
+        path=path,
+        query=tuple((key, _wire_text(value)) for key, value in query.items()),
+        body=body if has_body else None,
+        values=values,
+    )
+
+
+def _convert(f: Field, value: Any) -> Any:
+    if f.type == "json":
+        value = parse_json(value, f)
+        if f.spread and value is not None:
+            if not isinstance(value, dict):
+                raise ValueError(f"must be a JSON object, got {type(value).__name__}")
+            unknown = sorted(set(value) - set(f.allowed_keys)) if f.allowed_keys else []
+            if unknown:
+                raise ValueError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(f.allowed_keys)}")
+    if f.transform:
+        value = TRANSFORMS[f.transform](value, f)
+    if isinstance(value, str) and f.max_bytes is not None:
+        check_bytes(value, maximum=f.max_bytes)
+    if f.location == "path" and isinstance(value, str) and not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _wire_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _set(target: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for part in parents:
+        target = _object_at(target, part)
+    target[last] = value
+
+
+def _object_at(target: dict[str, Any], dotted: str) -> dict[str, Any]:
+    for part in dotted.split("."):
+        child = target.get(part)
+        if not isinstance(child, dict):
+            child = target[part] = {}
+        target = child
+    return target
+
+
+def _get(target: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(target, dict):
+            return None
+        target = target.get(part)
+    return target
+
+
+def shape_output(request: PreparedRequest, response: Any) -> list[dict[str, Any]]:
+    """The output items of one request, as the spec's `output` describes them."""
+    output = request.operation.output
+    if output.source == "constant":
+        return [copy.deepcopy(dict(output.value))]
+    if output.source == "request_body":
+        head = {key: request.values.get(param) for key, param in output.prepend.items()}
+        return [{**head, **copy.deepcopy(request.body or {})}]
+    data = response.get(output.select) if output.select and isinstance(response, dict) else response
+    if output.select and not isinstance(response, dict):
+        data = None
+    if output.split:
+        elements = data if isinstance(data, list) else ([] if data is None else [data])
+        return [e if isinstance(e, dict) else {"value": e} for e in elements]
+    if data is None:
+        return [{}]
+    return [data if isinstance(data, dict) else {"value": data}]
