@@ -38,7 +38,6 @@ class ExecutionResult:
     error: list[Item] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
-    attempts: int = 0
 
 
 @dataclass(frozen=True)
