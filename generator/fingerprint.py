@@ -26,24 +26,17 @@ def tool_versions() -> dict[str, str]:
     return {"nodegen": generator.__version__, **{tool: metadata.version(tool) for tool in TOOLS}}
 
 
-def inputs(spec_path: Path, spec_label: str, template_files: list[Path], root: Path) -> dict[str, str]:
+def inputs(spec_path: Path, spec_label: str, template_files: list[tuple[str, Path]]) -> dict[str, str]:
     """Hash of every input: the spec, each template, the generator's own sources and schema."""
     hashes = {spec_label: sha256(spec_path.read_bytes())}
-    for path in template_files:
-        hashes[_label(path, root)] = sha256(path.read_bytes())
+    for label, path in template_files:
+        hashes[label] = sha256(path.read_bytes())
     digest = hashlib.sha256()
     for path in sorted(GENERATOR_DIR.rglob("*")):
         if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
             digest.update(path.relative_to(GENERATOR_DIR).as_posix().encode() + b"\0" + path.read_bytes())
     hashes["generator"] = digest.hexdigest()
     return dict(sorted(hashes.items()))
-
-
-def _label(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def manifest(spec_label: str, input_hashes: dict[str, str], files: dict[str, str]) -> str:

@@ -82,9 +82,9 @@ def compile_specs(paths: list[Path], options: Options) -> Output:
             continue
         owners[node.name] = shown
         rendered = render_node(node, shown, models_source(parameters_schema(node)), docs, options.templates)
-        rendered = format_python(rendered)
+        rendered = format_python(rendered, verbatim=frozenset(p for p in rendered if "/_runtime/" in p))
         package = f"{OUTPUT_DIR}/{node.name}"
-        hashes = fingerprint.inputs(path, shown, templates, options.root)
+        hashes = fingerprint.inputs(path, shown, templates)
         rendered[f"{package}/{fingerprint.MANIFEST}"] = fingerprint.manifest(shown, hashes, rendered)
         files.update(rendered)
         package_dirs.append(package)

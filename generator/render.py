@@ -24,11 +24,11 @@ def runtime_sources() -> list[Path]:
     return sorted(RUNTIME_DIR.glob("*.py"))
 
 
-def template_files(override_dir: Path | None) -> list[Path]:
-    """Every template file that can influence the output (for the manifest's input hashes)."""
-    files = sorted(p for p in TEMPLATES_DIR.rglob("*.jinja"))
+def template_files(override_dir: Path | None) -> list[tuple[str, Path]]:
+    """Every template that can influence the output, labelled independently of where it lives."""
+    files = [(f"templates/{p.relative_to(TEMPLATES_DIR).as_posix()}", p) for p in sorted(TEMPLATES_DIR.rglob("*.jinja"))]
     if override_dir is not None and override_dir.is_dir():
-        files += sorted(p for p in override_dir.rglob("*.jinja"))
+        files += [(f"overrides/{p.relative_to(override_dir).as_posix()}", p) for p in sorted(override_dir.rglob("*.jinja"))]
     return files
 
 

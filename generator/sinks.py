@@ -103,7 +103,9 @@ def _remove_empty_dirs(base: Path) -> None:
             folder.rmdir()
 
 
-def quick_in_sync(root: Path, spec_paths: list[Path], spec_labels: list[str], templates: list[Path], every_spec: bool) -> bool:
+def quick_in_sync(
+    root: Path, spec_paths: list[Path], spec_labels: list[str], templates: list[tuple[str, Path]], every_spec: bool
+) -> bool:
     """True when the manifests prove every package is exactly what the inputs would produce.
 
     Hashes only: no YAML, no rendering, no black. Any doubt returns False (then `check`
@@ -122,7 +124,7 @@ def quick_in_sync(root: Path, spec_paths: list[Path], spec_labels: list[str], te
         if shown not in manifests:
             return False
         folder, data = manifests[shown]
-        if data.get("tools") != versions or data.get("inputs") != fingerprint.inputs(spec_path, shown, templates, root):
+        if data.get("tools") != versions or data.get("inputs") != fingerprint.inputs(spec_path, shown, templates):
             return False
         files = data.get("files")
         if not isinstance(files, dict):

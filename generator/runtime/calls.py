@@ -37,17 +37,26 @@ def validate(
     except pydantic.ValidationError as exc:
         raise ValidationError([_problem(by_python, err) for err in exc.errors()]) from None
     values = {
-        by_python[name].name: value for name, value in checked.model_dump().items() if value is not None and name in by_python
+        by_python[name].name: value
+        for name, value in checked.model_dump().items()
+        if value is not None and name in by_python
     }
     if strict:
         active = {f.name for f in active_fields(op, values)}
         stray = [
             f
             for f in op.fields
-            if f.name not in active and f.python_name in supplied and not (f.has_default and supplied[f.python_name] == f.default)
+            if f.name not in active
+            and f.python_name in supplied
+            and not (f.has_default and supplied[f.python_name] == f.default)
         ]
         if stray:
-            raise ValidationError([(f.name, f"does not apply here ({_conditions_text(f.show, f.hide)})") for f in stray])
+            raise ValidationError(
+                [
+                    (f.name, f"does not apply here ({_conditions_text(f.show, f.hide)})")
+                    for f in stray
+                ]
+            )
         values = {name: value for name, value in values.items() if name in active}
     return values
 
@@ -76,12 +85,18 @@ def _js(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else repr(value)
 
 
-def prepared(op: Operation, model: type[pydantic.BaseModel], given: Mapping[str, Any]) -> PreparedRequest:
+def prepared(
+    op: Operation, model: type[pydantic.BaseModel], given: Mapping[str, Any]
+) -> PreparedRequest:
     return prepare(op, validate(op, model, given), new_ulid)
 
 
 def call(
-    session: Session, op: Operation, model: type[pydantic.BaseModel], given: Mapping[str, Any], retry: RetryPolicy | None = None
+    session: Session,
+    op: Operation,
+    model: type[pydantic.BaseModel],
+    given: Mapping[str, Any],
+    retry: RetryPolicy | None = None,
 ) -> list[dict[str, Any]]:
     request = prepared(op, model, given)
     return shape_output(request, session.send(request, retry))

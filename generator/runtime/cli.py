@@ -39,7 +39,9 @@ def _describe(f: Field) -> str:
     if f.type == "fixedCollection":
         facts.append("KEY=VALUE, repeatable")
     if f.show:
-        facts.append("only when " + ", ".join(f"{k}={'/'.join(map(_text, v))}" for k, v in f.show.items()))
+        facts.append(
+            "only when " + ", ".join(f"{k}={'/'.join(map(_text, v))}" for k, v in f.show.items())
+        )
     return " ".join(parts + [f"[{'; '.join(facts)}]"])
 
 
@@ -59,14 +61,20 @@ def _option(f: Field) -> click.Option:
         return click.Option([f"{flag}/--no-{flag[2:]}", name], default=None, help=help_text)
     kind: Any = click.STRING
     if f.type == "integer":
-        kind = click.IntRange(_int(f.minimum), _int(f.maximum)) if f.minimum is not None or f.maximum is not None else click.INT
+        kind = (
+            click.IntRange(_int(f.minimum), _int(f.maximum))
+            if f.minimum is not None or f.maximum is not None
+            else click.INT
+        )
     elif f.type == "number":
         kind = click.FloatRange(f.minimum, f.maximum)
     elif f.type == "options":
         kind = click.Choice([str(o.value) for o in f.options])
     if f.type == "fixedCollection":
         return click.Option([f.cli_flag, name], multiple=True, metavar="KEY=VALUE", help=help_text)
-    return click.Option([f.cli_flag, name], type=kind, default=None, required=f.required, help=help_text)
+    return click.Option(
+        [f.cli_flag, name], type=kind, default=None, required=f.required, help=help_text
+    )
 
 
 def _int(value: float | None) -> int | None:
@@ -84,7 +92,9 @@ def _values(op: Operation, given: Mapping[str, Any]) -> dict[str, Any]:
             for entry in value:
                 key, sep, rest = entry.partition("=")
                 if not sep:
-                    raise click.BadParameter(f"expected KEY=VALUE, got {entry!r}", param_hint=f.cli_flag)
+                    raise click.BadParameter(
+                        f"expected KEY=VALUE, got {entry!r}", param_hint=f.cli_flag
+                    )
                 pairs[key] = rest
             value = pairs
         values[f.python_name] = value
@@ -126,10 +136,18 @@ def _command(node: Node, package: str, op: Operation) -> click.Command:
             ["--base-url"],
             multiple=True,
             metavar="NAME=URL",
-            help="Send a base API's requests elsewhere (" + ", ".join(b.name for b in node.bases) + "), e.g. a local test server.",
+            help="Send a base API's requests elsewhere ("
+            + ", ".join(b.name for b in node.bases)
+            + "), e.g. a local test server.",
         )
     )
-    params.append(click.Option(["--pretty/--compact"], default=None, help="Indent the JSON output (default: when stdout is a terminal)."))
+    params.append(
+        click.Option(
+            ["--pretty/--compact"],
+            default=None,
+            help="Indent the JSON output (default: when stdout is a terminal).",
+        )
+    )
     return click.Command(
         name=op.name,
         callback=callback,

@@ -83,7 +83,10 @@ class ApiError(NodeError):
         super().__init__(f"HTTP {status}{detail} ({method} {url})")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_api_error, (type(self), self.status, self.api_message, self.method, self.url, self.retry_after))
+        return (
+            _rebuild_api_error,
+            (type(self), self.status, self.api_message, self.method, self.url, self.retry_after),
+        )
 
 
 def _rebuild_api_error(cls: type[ApiError], *args: Any) -> ApiError:
@@ -168,7 +171,10 @@ def api_message(body: Any) -> str:
                 return str(meta["error"])
         errors = body.get("errors")
         if isinstance(errors, list):
-            texts = [str(e.get("detail") or e.get("message") or e) if isinstance(e, dict) else str(e) for e in errors]
+            texts = [
+                str(e.get("detail") or e.get("message") or e) if isinstance(e, dict) else str(e)
+                for e in errors
+            ]
             return "; ".join(texts)
         for key in ("message", "error", "detail"):
             if isinstance(body.get(key), str):

@@ -201,8 +201,7 @@ def _split(value: str) -> list[str | tuple[int, int]]:
         if close_at < 0:
             if limit < length:
                 _fail(
-                    f"expression is too long (more than {_MAX_SOURCE_LENGTH} "
-                    "characters)",
+                    f"expression is too long (more than {_MAX_SOURCE_LENGTH} " "characters)",
                     value,
                     open_at,
                 )
@@ -526,9 +525,7 @@ def _compile(value: str) -> _Compiled:
             start, end = part
             parts.append(_Parser(value, _tokenize(value, start, end)).parse())
     nodes = [part for part in parts if not isinstance(part, str)]
-    if len(nodes) == 1 and all(
-        part.strip() == "" for part in parts if isinstance(part, str)
-    ):
+    if len(nodes) == 1 and all(part.strip() == "" for part in parts if isinstance(part, str)):
         return _Compiled((nodes[0],), whole=True)
     kept = tuple(part for part in parts if not isinstance(part, str) or part)
     return _Compiled(kept, whole=False)
@@ -633,9 +630,7 @@ def _member(container: Any, key: Any, expression: str, column: int) -> Any:
             column,
         )
     if isinstance(key, str) and _forbidden(key):
-        raise ExpressionError(
-            f"access to property {key!r} is not allowed", expression, column
-        )
+        raise ExpressionError(f"access to property {key!r} is not allowed", expression, column)
     if isinstance(container, Mapping):
         try:
             return container[key if isinstance(key, str) else str(key)]
@@ -644,8 +639,7 @@ def _member(container: Any, key: Any, expression: str, column: int) -> Any:
     if isinstance(container, (list, tuple)):
         if isinstance(key, str):
             reason = (
-                f"cannot read property {key!r} of an array "
-                "(only integer indexes are supported)"
+                f"cannot read property {key!r} of an array " "(only integer indexes are supported)"
             )
         elif key < 0:
             reason = "negative array indexes are not supported"
@@ -661,9 +655,7 @@ def _member(container: Any, key: Any, expression: str, column: int) -> Any:
 
 def _add(left: Any, right: Any, expression: str, column: int) -> Any:
     if isinstance(left, str) or isinstance(right, str):
-        return _to_string(left, expression, column) + _to_string(
-            right, expression, column
-        )
+        return _to_string(left, expression, column) + _to_string(right, expression, column)
     if _is_number(left) and _is_number(right):
         try:
             return left + right

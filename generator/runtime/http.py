@@ -84,7 +84,10 @@ class Credentials(Mapping[str, str]):
         return len(self._values)
 
     def __repr__(self) -> str:
-        shown = {k: (errors.REDACTED if k in self._secret_fields and v else v) for k, v in self._values.items()}
+        shown = {
+            k: (errors.REDACTED if k in self._secret_fields and v else v)
+            for k, v in self._values.items()
+        }
         return f"Credentials({shown})"
 
     @property
@@ -122,7 +125,7 @@ class _Wire:
     method: str
     url: str
     headers: dict[str, str]
-    params: list[tuple[str, str]]
+    params: tuple[tuple[str, str], ...]
     content: bytes | None
     display_url: str
     secrets: list[str] = field(default_factory=list)
@@ -169,14 +172,21 @@ class _SessionBase:
         params = list(request.query)
         display_params = list(params)
         auth, creds = base.auth, self.credentials
-        needed = {"basic": (auth.password,), "bearer": (auth.token,), "header": (auth.value,), "query": (auth.value,)}
+        needed = {
+            "basic": (auth.password,),
+            "bearer": (auth.token,),
+            "header": (auth.value,),
+            "query": (auth.value,),
+        }
         for name in needed.get(auth.scheme, ()):
             if not creds.get(name):
                 raise errors.CredentialError(
                     f"credential field {name!r} is required for {request.operation.qualified_name} ({base.name} API)"
                 )
         if auth.scheme == "basic":
-            token = base64.b64encode(f"{creds.get(auth.username, '')}:{creds[auth.password]}".encode()).decode()
+            token = base64.b64encode(
+                f"{creds.get(auth.username, '')}:{creds[auth.password]}".encode()
+            ).decode()
             headers["Authorization"] = f"Basic {token}"
         elif auth.scheme == "bearer":
             headers["Authorization"] = f"Bearer {creds[auth.token]}"
@@ -190,7 +200,9 @@ class _SessionBase:
             headers["Content-Type"] = "application/json"
             content = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
         display_url = str(httpx.URL(url, params=display_params)) if display_params else url
-        return _Wire(request.method, url, headers, params, content, display_url, creds.secrets)
+        return _Wire(
+            request.method, url, headers, tuple(params), content, display_url, creds.secrets
+        )
 
     def interpret(self, wire: _Wire, response: httpx.Response, attempts: int) -> Any:
         """The decoded JSON of a 2xx answer; raise the typed error otherwise."""
@@ -200,7 +212,10 @@ class _SessionBase:
         except json.JSONDecodeError:
             if response.is_success:
                 raise errors.ProtocolError(
-                    f"HTTP {response.status_code} with a body that is not JSON", wire.method, wire.display_url, attempts=attempts
+                    f"HTTP {response.status_code} with a body that is not JSON",
+                    wire.method,
+                    wire.display_url,
+                    attempts=attempts,
                 ) from None
             data = text
         if response.is_success:
@@ -217,14 +232,18 @@ class _SessionBase:
         )
 
     def transport_error(self, wire: _Wire, exc: Exception, attempts: int) -> errors.TransportError:
-        reason = errors.redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, wire.secrets)
+        reason = errors.redact(
+            f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, wire.secrets
+        )
         if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
             return errors.ConnectError(reason, wire.method, wire.display_url, attempts=attempts)
         if isinstance(exc, httpx.TimeoutException):
             return errors.TimeoutError(reason, wire.method, wire.display_url, attempts=attempts)
         return errors.ProtocolError(reason, wire.method, wire.display_url, attempts=attempts)
 
-    def retry_delay(self, request: PreparedRequest, error: errors.NodeError, attempt: int, policy: RetryPolicy) -> float | None:
+    def retry_delay(
+        self, request: PreparedRequest, error: errors.NodeError, attempt: int, policy: RetryPolicy
+    ) -> float | None:
         """Seconds to wait before trying again, or None when the error is final."""
         if attempt >= policy.max_attempts:
             return None
@@ -237,7 +256,9 @@ class _SessionBase:
             if error.status >= 500 and not (request.safe_to_retry or policy.retry_unsafe):
                 return None
             return policy.delay(attempt, error.retry_after, self._rng)
-        if isinstance(error, errors.TransportError) and (request.safe_to_retry or policy.retry_unsafe):
+        if isinstance(error, errors.TransportError) and (
+            request.safe_to_retry or policy.retry_unsafe
+        ):
             return policy.delay(attempt, None, self._rng)
         return None
 
@@ -283,7 +304,11 @@ class Session(_SessionBase):
             try:
                 try:
                     response = self.http.request(
-                        wire.method, wire.url, headers=wire.headers, params=wire.params, content=wire.content
+                        wire.method,
+                        wire.url,
+                        headers=wire.headers,
+                        params=wire.params,
+                        content=wire.content,
                     )
                 except httpx.HTTPError as exc:
                     raise self.transport_error(wire, exc, attempt) from None
@@ -329,7 +354,11 @@ class AsyncSession(_SessionBase):
             try:
                 try:
                     response = await self.http.request(
-                        wire.method, wire.url, headers=wire.headers, params=wire.params, content=wire.content
+                        wire.method,
+                        wire.url,
+                        headers=wire.headers,
+                        params=wire.params,
+                        content=wire.content,
                     )
                 except httpx.HTTPError as exc:
                     raise self.transport_error(wire, exc, attempt) from None

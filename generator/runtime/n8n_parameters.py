@@ -22,20 +22,31 @@ def select_operation(node: Node, parameters: Mapping[str, Any]) -> Operation:
     resource = next((r for r in node.resources if r.name == resource_name), None)
     if resource is None:
         names = ", ".join(r.name for r in node.resources)
-        raise ValidationError([("resource", f"unknown resource {resource_name!r}; one of: {names}")])
+        raise ValidationError(
+            [("resource", f"unknown resource {resource_name!r}; one of: {names}")]
+        )
     operation_name = parameters.get("operation", resource.default_operation)
     for op in resource.operations:
         if op.name == operation_name:
             return op
     names = ", ".join(op.name for op in resource.operations)
-    raise ValidationError([("operation", f"unknown operation {operation_name!r} for {resource_name}; one of: {names}")])
+    raise ValidationError(
+        [
+            (
+                "operation",
+                f"unknown operation {operation_name!r} for {resource_name}; one of: {names}",
+            )
+        ]
+    )
 
 
 def item_values(
     op: Operation, parameters: Mapping[str, Any], item_json: Any, item_index: int
 ) -> dict[str, Any]:
     """Values keyed by Python name for one item, ready for `calls.validate`."""
-    context = expressions.ExpressionContext(json=item_json, parameters=parameters, item_index=item_index)
+    context = expressions.ExpressionContext(
+        json=item_json, parameters=parameters, item_index=item_index
+    )
     problems: list[tuple[str, str]] = []
     values: dict[str, Any] = {}
     collections: dict[str, Mapping[str, Any]] = {}
@@ -57,7 +68,9 @@ def item_values(
     return {f.python_name: _coerce(f, values[f.name]) for f in active if f.name in values}
 
 
-def _resolve(value: Any, name: str, context: expressions.ExpressionContext, problems: list[tuple[str, str]]) -> Any:
+def _resolve(
+    value: Any, name: str, context: expressions.ExpressionContext, problems: list[tuple[str, str]]
+) -> Any:
     try:
         return expressions.resolve(value, context)
     except expressions.ExpressionError as exc:
@@ -74,7 +87,11 @@ def _pairs(f: Field, raw: Any) -> Any:
     rows = raw[f.group] or []
     if not isinstance(rows, list):
         rows = [rows]
-    return {str(row.get(f.mapping_key, "")): row.get(f.mapping_value) for row in rows if isinstance(row, Mapping)}
+    return {
+        str(row.get(f.mapping_key, "")): row.get(f.mapping_value)
+        for row in rows
+        if isinstance(row, Mapping)
+    }
 
 
 def _coerce(f: Field, value: Any) -> Any:

@@ -96,7 +96,11 @@ def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str])
     for check in op.checks:
         checked = _get(body, check.key)
         try:
-            check_bytes("" if checked is None else str(checked), minimum=check.min_bytes, maximum=check.max_bytes)
+            check_bytes(
+                "" if checked is None else str(checked),
+                minimum=check.min_bytes,
+                maximum=check.max_bytes,
+            )
         except ValueError as exc:
             problems.append((check.param, str(exc)))
     if problems:
@@ -125,7 +129,9 @@ def _convert(f: Field, value: Any) -> Any:
                 raise ValueError(f"must be a JSON object, got {type(value).__name__}")
             unknown = sorted(set(value) - set(f.allowed_keys)) if f.allowed_keys else []
             if unknown:
-                raise ValueError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(f.allowed_keys)}")
+                raise ValueError(
+                    f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(f.allowed_keys)}"
+                )
     if f.transform:
         value = TRANSFORMS[f.transform](value, f)
     if isinstance(value, str) and f.max_bytes is not None:

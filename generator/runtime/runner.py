@@ -72,7 +72,9 @@ def settings_for(node: Node, given: Mapping[str, Any] | None) -> Settings:
             try:
                 value = int(value)
             except (TypeError, ValueError):
-                raise errors.ValidationError([(f"settings.{setting.name}", f"must be a whole number, got {value!r}")]) from None
+                raise errors.ValidationError(
+                    [(f"settings.{setting.name}", f"must be a whole number, got {value!r}")]
+                ) from None
             if setting.minimum is not None:
                 value = max(setting.minimum, value)
             if setting.maximum is not None:
@@ -80,7 +82,9 @@ def settings_for(node: Node, given: Mapping[str, Any] | None) -> Settings:
             values[setting.name] = value
     on_error = values.get("onError", "stopWorkflow")
     if on_error not in ON_ERROR_MODES:
-        raise errors.ValidationError([("settings.onError", f"must be one of {', '.join(ON_ERROR_MODES)}, got {on_error!r}")])
+        raise errors.ValidationError(
+            [("settings.onError", f"must be one of {', '.join(ON_ERROR_MODES)}, got {on_error!r}")]
+        )
     return Settings(
         always_output_data=bool(values.get("alwaysOutputData", False)),
         execute_once=bool(values.get("executeOnce", False)),
@@ -102,7 +106,9 @@ class _Outcome:
 class _Plan:
     """What does not depend on I/O: the operation, its model, each item's request."""
 
-    def __init__(self, node: Node, models: ModuleType, parameters: Mapping[str, Any], settings: Settings) -> None:
+    def __init__(
+        self, node: Node, models: ModuleType, parameters: Mapping[str, Any], settings: Settings
+    ) -> None:
         self.node = node
         self.parameters = parameters
         self.settings = settings
@@ -116,7 +122,10 @@ class _Plan:
         return prepare(self.operation, values, new_ulid)
 
     def finish(self, index: int, request: PreparedRequest, response: Any) -> _Outcome:
-        outputs = [{"json": data, "pairedItem": {"item": index}} for data in shape_output(request, response)]
+        outputs = [
+            {"json": data, "pairedItem": {"item": index}}
+            for data in shape_output(request, response)
+        ]
         return _Outcome(index, outputs=outputs, sent=True)
 
 
@@ -143,7 +152,9 @@ def _collect(plan: _Plan, items: Sequence[Any], outcomes: list[_Outcome]) -> Exe
             stop = errors.ItemError(outcome.index, outcome.error, list(result.sent))
             stop.partial = result  # type: ignore[attr-defined]  # the outputs of the items before it
             raise stop from outcome.error
-        (result.main if mode == "continueRegularOutput" else result.error).append(error_item(outcome.index, outcome.error))
+        (result.main if mode == "continueRegularOutput" else result.error).append(
+            error_item(outcome.index, outcome.error)
+        )
     if plan.settings.always_output_data and not result.main:
         result.main.append({"json": {}, "pairedItem": [{"item": i} for i in range(len(items))]})
     return result

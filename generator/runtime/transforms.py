@@ -19,7 +19,9 @@ def utf8_len(value: str) -> int:
 def check_bytes(value: str, *, minimum: int | None = None, maximum: int | None = None) -> None:
     size = utf8_len(value)
     if minimum is not None and size < minimum:
-        raise ValueError("must not be empty" if minimum == 1 else f"must be at least {minimum} bytes")
+        raise ValueError(
+            "must not be empty" if minimum == 1 else f"must be at least {minimum} bytes"
+        )
     if maximum is not None and size > maximum:
         raise ValueError(f"must be at most {maximum} bytes (UTF-8), got {size}")
 
@@ -51,7 +53,9 @@ def unix_seconds(value: Any, field: Field) -> int:
     else:
         text = str(value).strip()
         try:
-            return int(float(text)) if text.replace(".", "", 1).lstrip("-").isdigit() else _iso(text)
+            return (
+                int(float(text)) if text.replace(".", "", 1).lstrip("-").isdigit() else _iso(text)
+            )
         except ValueError:
             raise ValueError(f"is not a date (ISO 8601 or Unix seconds): {text!r}") from None
     if moment.tzinfo is None:
@@ -75,7 +79,9 @@ def parse_json(value: Any, field: Field) -> Any:
     try:
         return json.loads(value)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"must be valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        raise ValueError(
+            f"must be valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
 
 
 TRANSFORMS = {"comma_list": comma_list, "unix_seconds": unix_seconds}

