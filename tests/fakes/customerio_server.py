@@ -494,6 +494,7 @@ class FakeCustomerIo:
         self._fault_counts: Counter[str] = Counter()
         self._app_hits: deque[float] = deque()
         self._clock: Callable[[], float] = time.monotonic
+        self._raw_body = b""
 
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -574,17 +575,18 @@ class FakeCustomerIo:
 
     def reset(self) -> None:
         """Clear people, events, segments, journal, faults, counters; restore campaigns."""
-        with self.lock:
-            self.people = {}
-            self.events = []
-            self.segments = {}
-            self.campaigns = copy.deepcopy(self._seed_campaigns)
-            self.journal = []
-            self.errors = []
-            self._event_ids = set()
+        with self.lock:  # in place: references held by tests stay valid
+            self.people.clear()
+            self.events.clear()
+            self.segments.clear()
+            self.campaigns.clear()
+            self.campaigns.update(copy.deepcopy(self._seed_campaigns))
+            self.journal.clear()
+            self.errors.clear()
+            self._event_ids.clear()
             self._faults = []
-            self._fault_counts = Counter()
-            self._app_hits = deque()
+            self._fault_counts.clear()
+            self._app_hits.clear()
 
     def requests_for(self, endpoint: str | None) -> list[JournalEntry]:
         """Journal entries for one endpoint name (None: requests that matched no endpoint)."""
@@ -783,7 +785,7 @@ class FakeCustomerIo:
         if body:
             try:
                 parsed = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 json_ok = False
 
         api = _HOST_API.get(host) if host is not None else None
@@ -833,7 +835,7 @@ class FakeCustomerIo:
         with self.lock:
             try:
                 status, resp, extra, applied = self._process(
-                    api, host, endpoint, params, query, headers, parsed, json_ok
+                    api, host, endpoint, params, query, headers, parsed, json_ok, body
                 )
             except _ApiError as err:
                 status, resp, extra, applied = err.status, err.body, (), False
@@ -857,6 +859,7 @@ class FakeCustomerIo:
         headers: dict[str, str],
         parsed: Any,
         json_ok: bool,
+        raw: bytes,
     ) -> tuple[int, bytes, tuple[tuple[str, str], ...], bool]:
         """Auth, rate limit, validation and state change. Called with the lock held."""
         unauthorized = _TRACK_401 if api == "track" else _APP_401
@@ -875,6 +878,7 @@ class FakeCustomerIo:
         if not json_ok:
             raise _bad_request(MSG_INVALID_JSON)
         handler = _ENDPOINT_HANDLERS[endpoint]
+        self._raw_body = raw  # read by _track_event (the lock is held)
         resp, applied = handler(self, params, query, parsed)
         return 200, resp, (), applied
 
@@ -987,6 +991,7 @@ class FakeCustomerIo:
                 "timestamp": timestamp,
                 "type": event_type,
                 "body": body,
+                "raw": self._raw_body,
             }
         )
         return _EMPTY, True

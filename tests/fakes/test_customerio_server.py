@@ -182,8 +182,10 @@ def test_track_event(server: FakeCustomerIo, track: httpx.Client) -> None:
             "timestamp": 1700000000,
             "type": "page",
             "body": body,
+            "raw": server.journal[-1].body,
         }
     ]
+    assert json.loads(server.events[0]["raw"]) == body
 
 
 def test_track_anonymous_event(server: FakeCustomerIo, track: httpx.Client) -> None:
