@@ -25,6 +25,7 @@ from generator.runtime.descriptors import (
     Operation,
     Option,
     Output,
+    Pagination,
     Resource,
     Setting,
 )
@@ -191,6 +192,7 @@ class _Builder:
         for k, constant in enumerate(request.get("body", [])):
             self.check_condition_targets(path + ("request", "body", k), constant, by_name)
         dedup = request.get("dedup_key")
+        pagination = self.pagination(path + ("request", "pagination"), request.get("pagination"), raw["output"], by_name)
         return Operation(
             resource=resource,
             name=raw["name"],
@@ -213,6 +215,32 @@ class _Builder:
             dedup_key=dedup["key"] if dedup else None,
             idempotent=request.get("idempotent", False),
             model=naming.model_name(resource, raw["name"]),
+            pagination=pagination,
+        )
+
+    def pagination(
+        self, path: tuple[Any, ...], raw: dict[str, Any] | None, output: dict[str, Any], by_name: dict[str, Field]
+    ) -> Pagination | None:
+        if raw is None:
+            return None
+        if not output.get("split"):
+            self.fail(path, "pagination needs an output with `split: true` (the items of each page)")
+        if raw["style"] == "cursor" and "next" not in raw:
+            self.fail(path + ("style",), "cursor pagination needs `next`, the response path of the next cursor")
+        for key, kind in (("return_all", "boolean"), ("limit", "integer")):
+            name = raw.get(key)
+            if name is not None and (name not in by_name or by_name[name].type != kind):
+                self.fail(path + (key,), f"pagination {key} {name!r} must name a {kind} parameter of this operation")
+        return Pagination(
+            style=raw["style"],
+            param=raw["param"],
+            start=raw.get("start", 0),
+            size_param=raw.get("size_param"),
+            size=raw.get("size"),
+            next=raw.get("next"),
+            max_pages=raw.get("max_pages", 1000),
+            return_all=raw.get("return_all"),
+            limit=raw.get("limit"),
         )
 
     def register(self, seen: dict[str, tuple[Any, ...]], name: str, path: tuple[Any, ...]) -> None:

@@ -101,6 +101,21 @@ class Output:
 
 
 @dataclass(frozen=True)
+class Pagination:
+    """How a list operation walks pages. `page`/`offset` stop on a short page, `cursor` on no cursor."""
+
+    style: Literal["page", "offset", "cursor"]
+    param: str
+    start: int = 0
+    size_param: str | None = None
+    size: int | None = None
+    next: str | None = None
+    max_pages: int = 1000
+    return_all: str | None = None
+    limit: str | None = None
+
+
+@dataclass(frozen=True)
 class Operation:
     resource: str
     name: str
@@ -117,6 +132,7 @@ class Operation:
     dedup_key: str | None = None
     idempotent: bool = False
     model: str = ""
+    pagination: Pagination | None = None
 
     @property
     def qualified_name(self) -> str:

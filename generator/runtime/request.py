@@ -94,7 +94,7 @@ def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str])
         else:
             _set(body, f.key, value)
     for check in op.checks:
-        checked = _get(body, check.key)
+        checked = get_path(body, check.key)
         try:
             check_bytes(
                 "" if checked is None else str(checked),
@@ -105,8 +105,10 @@ def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str])
             problems.append((check.param, str(exc)))
     if problems:
         raise ValidationError(problems)
-    if op.dedup_key and has_body and _get(body, op.dedup_key) is None:
+    if op.dedup_key and has_body and get_path(body, op.dedup_key) is None:
         _set(body, op.dedup_key, new_id())
+    if op.pagination is not None:
+        query.update(_first_page(op, values))
     path = op.path
     for name, encoded in path_values.items():
         path = path.replace("{" + name + "}", encoded)
@@ -119,6 +121,15 @@ def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str])
         body=body if has_body else None,
         values=values,
     )
+
+
+def _first_page(op: Operation, values: Mapping[str, Any]) -> dict[str, Any]:
+    pages = op.pagination
+    assert pages is not None
+    first: dict[str, Any] = {} if pages.style == "cursor" else {pages.param: pages.start}
+    if pages.size_param and pages.size:
+        first[pages.size_param] = pages.size
+    return first
 
 
 def _convert(f: Field, value: Any) -> Any:
@@ -163,7 +174,7 @@ def _object_at(target: dict[str, Any], dotted: str) -> dict[str, Any]:
     return target
 
 
-def _get(target: Any, dotted: str) -> Any:
+def get_path(target: Any, dotted: str) -> Any:
     for part in dotted.split("."):
         if not isinstance(target, dict):
             return None
@@ -179,9 +190,7 @@ def shape_output(request: PreparedRequest, response: Any) -> list[dict[str, Any]
     if output.source == "request_body":
         head = {key: request.values.get(param) for key, param in output.prepend.items()}
         return [{**head, **copy.deepcopy(request.body or {})}]
-    data = response.get(output.select) if output.select and isinstance(response, dict) else response
-    if output.select and not isinstance(response, dict):
-        data = None
+    data = get_path(response, output.select) if output.select else response
     if output.split:
         elements = data if isinstance(data, list) else ([] if data is None else [data])
         return [e if isinstance(e, dict) else {"value": e} for e in elements]

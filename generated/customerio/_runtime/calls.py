@@ -14,7 +14,8 @@ import pydantic
 from .descriptors import Operation
 from .errors import ValidationError
 from .http import AsyncSession, RetryPolicy, Session
-from .request import PreparedRequest, active_fields, conditions_hold, prepare, shape_output
+from .pages import afetch, fetch
+from .request import PreparedRequest, active_fields, conditions_hold, prepare
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -100,8 +101,7 @@ def call(
     given: Mapping[str, Any],
     retry: RetryPolicy | None = None,
 ) -> list[dict[str, Any]]:
-    request = prepared(op, model, given)
-    return shape_output(request, session.send(request, retry))
+    return fetch(session, prepared(op, model, given), retry)
 
 
 async def acall(
@@ -111,8 +111,7 @@ async def acall(
     given: Mapping[str, Any],
     retry: RetryPolicy | None = None,
 ) -> list[dict[str, Any]]:
-    request = prepared(op, model, given)
-    return shape_output(request, await session.send(request, retry))
+    return await afetch(session, prepared(op, model, given), retry)
 
 
 __all__ = ["acall", "call", "conditions_hold", "new_ulid", "prepared", "validate"]

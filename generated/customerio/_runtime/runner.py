@@ -26,7 +26,8 @@ from .calls import new_ulid, validate
 from .descriptors import Node, Operation
 from .http import AsyncSession, RetryPolicy, Session
 from .n8n_parameters import item_values, select_operation
-from .request import PreparedRequest, prepare, shape_output
+from .pages import afetch, fetch
+from .request import PreparedRequest, prepare
 
 Item = dict[str, Any]
 ON_ERROR_MODES = ("stopWorkflow", "continueRegularOutput", "continueErrorOutput")
@@ -123,11 +124,8 @@ class _Plan:
         values = validate(self.operation, self.model, given, strict=False)
         return prepare(self.operation, values, new_ulid)
 
-    def finish(self, index: int, request: PreparedRequest, response: Any) -> _Outcome:
-        outputs = [
-            {"json": data, "pairedItem": {"item": index}}
-            for data in shape_output(request, response)
-        ]
+    def finish(self, index: int, results: list[dict[str, Any]]) -> _Outcome:
+        outputs = [{"json": data, "pairedItem": {"item": index}} for data in results]
         return _Outcome(index, outputs=outputs, sent=True)
 
 
@@ -192,7 +190,7 @@ def execute(
     def run(index: int, item: Any) -> _Outcome:
         try:
             request = plan.prepare(index, item)
-            outcome = plan.finish(index, request, session.send(request, policy))
+            outcome = plan.finish(index, fetch(session, request, policy))
         except errors.NodeError as error:
             outcome = _Outcome(index, error=error)
         if on_item:
@@ -243,7 +241,7 @@ async def execute_async(
         async with gate:
             try:
                 request = plan.prepare(index, item)
-                outcome = plan.finish(index, request, await session.send(request, policy))
+                outcome = plan.finish(index, await afetch(session, request, policy))
             except errors.NodeError as error:
                 outcome = _Outcome(index, error=error)
         if on_item:
