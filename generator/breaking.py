@@ -230,6 +230,15 @@ def compare_keys(d: Diff, rule: str, pair: Pair, keys: Iterable[tuple[str, str]]
             d.changed(rule, pair, (key,), f"{what}{key} changed from {show(before)} to {show(after)}")
 
 
+def compare_raw(d: Diff, rule: str, pair: Pair, within: SpecPath, keys: Iterable[str], what: str = "") -> None:
+    """Like compare_keys, on the spec's own values (for keys the descriptors flatten or lack)."""
+    old_raw, new_raw = d.old.raw(pair.old_path + within), d.new.raw(pair.new_path + within)
+    for key in keys:
+        before, after = old_raw.get(key), new_raw.get(key)
+        if not same(before, after):
+            d.changed(rule, pair, within + (key,), f"{what}{key} changed from {show(before)} to {show(after)}")
+
+
 def compare_docs(d: Diff, pair: Pair, keys: Iterable[str]) -> None:
     old_raw, new_raw = d.raw_pair(pair)
     for key in keys:
@@ -371,7 +380,8 @@ def bases(d: Diff) -> None:
         key = ("base", new.name)
         pair = Pair(f"base {new.name!r}", old, new, d.old.paths[key], d.new.paths[key])
         base_auth(d, pair)
-        compare_keys(d, "routing-changed", pair, (("url", "url"), ("url_field", "url_by_credential"), ("urls", "url_by_credential")))
+        compare_keys(d, "routing-changed", pair, (("url", "url"),))
+        compare_raw(d, "routing-changed", pair, (), ("url_by_credential",))
         compare_keys(d, "behaviour-changed", pair, (("rate_limit", "rate_limit"),))
         compare_docs(d, pair, ("description",))
 
@@ -382,7 +392,7 @@ def base_auth(d: Diff, pair: Pair) -> None:
         d.changed("auth-changed", pair, ("auth", "scheme"), f"auth scheme changed from {before.scheme} to {after.scheme}")
         return
     auth = Pair(pair.subject, before, after, pair.old_path, pair.new_path + ("auth",))
-    compare_keys(d, "auth-changed", auth, ((k, k) for k in AUTH_CREDENTIAL_KEYS if k != "value" or after.scheme in ("header", "query")), "auth ")
+    compare_keys(d, "auth-changed", auth, ((k, k) for k in AUTH_CREDENTIAL_KEYS), "auth ")
     compare_keys(d, "routing-changed", auth, (("name", "name"),), "auth ")
 
 
@@ -436,9 +446,9 @@ def operation_names_check(d: Diff, pair: Pair) -> None:
 
 
 def operation_routing(d: Diff, pair: Pair) -> None:
-    keys = (("method", "method"), ("path", "path"), ("base", "base"), ("body", "body"), ("dedup_key", "dedup_key"))
     request = Pair(pair.subject, pair.old, pair.new, pair.old_path, pair.new_path + ("request",))
-    compare_keys(d, "routing-changed", request, keys, "request ")
+    compare_keys(d, "routing-changed", request, (("method", "method"), ("path", "path"), ("base", "base")), "request ")
+    compare_raw(d, "routing-changed", pair, ("request",), ("body", "dedup_key"), "request ")
 
 
 def operation_behaviour(d: Diff, pair: Pair) -> None:
@@ -448,17 +458,19 @@ def operation_behaviour(d: Diff, pair: Pair) -> None:
 
 def operation_checks(d: Diff, pair: Pair) -> None:
     """`request.checks` are bounds on the final body."""
-    old_by = {(c.param, c.key): c for c in pair.old.checks}
+    old_by = {(c.param, c.key): (i, c) for i, c in enumerate(pair.old.checks)}
     new_by = {(c.param, c.key): (i, c) for i, c in enumerate(pair.new.checks)}
-    for key, old in old_by.items():
-        i, new = new_by.get(key, (None, dataclasses.replace(old, min_bytes=None, max_bytes=None)))
-        sub = ("request", "checks") if i is None else ("request", "checks", i)
-        check = Pair(f"{pair.subject}: check on {old.key!r}", old, new, pair.old_path, pair.new_path)
+    for key, (i, old) in old_by.items():
+        if key not in new_by:
+            d.at_old("bounds-widened", pair.old_path + ("request", "checks", i), f"{pair.subject}: check on {old.key!r} removed")
+            continue
+        j, new = new_by[key]
+        check = Pair(f"{pair.subject}: check on {new.key!r}", old, new, pair.old_path, pair.new_path + ("request", "checks", j))
         for attr, kind in (("min_bytes", LOWER), ("max_bytes", UPPER)):
-            compare_bound(d, check, attr, kind, getattr(old, attr), getattr(new, attr), sub + (attr,) if i is not None else sub)
-    for key, (i, new) in new_by.items():
+            compare_bound(d, check, attr, kind, getattr(old, attr), getattr(new, attr), (attr,))
+    for key, (j, new) in new_by.items():
         if key not in old_by:
-            d.changed("bounds-narrowed", pair, ("request", "checks", i), f"check on {new.key!r} added")
+            d.changed("bounds-narrowed", pair, ("request", "checks", j), f"check on {new.key!r} added")
 
 
 OUTPUT_KEYS = (("source", "from"), ("select", "select"), ("split", "split"), ("value", "value"), ("prepend", "prepend"))
@@ -614,10 +626,7 @@ class Bump:
 
     @property
     def enough(self) -> bool:
-        if self.old_version is None:
-            return True
-        old, new = _parts(self.old_version), _parts(self.declared)
-        return new >= _parts(self.suggested) or (self.bump == "none" and new >= old)
+        return self.old_version is None or _parts(self.declared) >= _parts(self.suggested)
 
     def text(self, prefix: str = "") -> str:
         if self.old_version is None:
@@ -625,8 +634,8 @@ class Bump:
         line = f"{prefix}suggested version bump: {self.bump} ({self.old_version} -> {self.suggested})"
         if self.declared == self.old_version and self.bump == "none":
             return line
-        verdict = "already bumped enough" if self.enough else "too small"
-        return f"{line}; NEW declares {self.declared}: {verdict}"
+        verdict = "is bumped enough" if self.enough else "is too small"
+        return f"{line}; the new version {self.declared} {verdict}"
 
     def as_json(self) -> dict[str, Any]:
         return {"file": self.file, "bump": self.bump, "old_version": self.old_version,
@@ -659,7 +668,10 @@ def version_check(old: Spec | None, new: Spec, changes: list[Change]) -> tuple[B
     if bump.enough:
         return bump, []
     line, col = new.where(("node", "version"))
-    message = f"version {declared} is too small for a {bump.bump} bump from {bump.old_version} (expected at least {bump.suggested})"
+    if bump.bump == "none":
+        message = f"version {declared} is lower than {bump.old_version}"
+    else:
+        message = f"version {declared} is too small: the changes need a {bump.bump} bump ({bump.old_version} -> {bump.suggested})"
     return bump, [Change(new.label, line, col, "version-bump-too-small", message)]
 
 
@@ -689,16 +701,19 @@ def _read(path: Path, label: str) -> bytes:
 
 
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=False)
+    try:
+        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=False)
+    except OSError as exc:
+        raise UsageError(f"cannot run git: {exc.strerror}") from None
 
 
 def committed(path: Path, ref: str) -> bytes | None:
     """The spec's content at `ref` in its own repository, or None if it did not exist there."""
     folder = path.resolve().parent
-    found = _git(folder, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if found.returncode != 0:
-        detail = _git(folder, "rev-parse", "--git-dir").stderr.decode(errors="replace").strip()
-        raise UsageError(detail or f"unknown git ref {ref!r} (in {folder})")
+    if _git(folder, "rev-parse", "--git-dir").returncode != 0:
+        raise UsageError(f"{folder} is not in a git repository")
+    if _git(folder, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+        raise UsageError(f"unknown git ref {ref!r} (in {folder})")
     spec = f"{ref}:./{path.name}"
     if _git(folder, "cat-file", "-e", spec).returncode != 0:
         return None
@@ -730,6 +745,8 @@ def comparisons(args: argparse.Namespace) -> list[tuple[Spec | None, Spec]]:
         except SpecError as exc:
             problems.extend(exc.diagnostics)
             new = None
+            if old_path is None:
+                continue
         try:
             if old_path is not None:
                 old_label = project.label(old_path, root)

@@ -7,6 +7,7 @@ Exit codes: 0 success / in sync, 1 drift, 2 a bad spec or bad usage. A bad spec 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nodegen", description="Generate typed Python node packages from YAML specs.")
     parser.add_argument("--root", type=Path, default=Path("."), help="project folder holding spec/ and generated/ (default: .)")
     parser.add_argument("--templates", type=Path, help="folder of template overrides (also [tool.nodegen] templates)")
+    parser.add_argument("--no-cache", action="store_true", help="do not use .nodegen-cache/ (also NODEGEN_NO_CACHE=1)")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (
         ("generate", "regenerate generated/ from the specs"),
@@ -29,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("specs", nargs="*", type=Path, help="spec files (default: every spec in spec/)")
         if name == "check":
             command.add_argument("--quiet", action="store_true", help="list drifted files only, no diff")
+    from generator import breaking
+
+    breaking.add_parser(commands)
     return parser
 
 
@@ -49,6 +54,10 @@ def _templates(root: Path, given: Path | None) -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "breaking":
+        from generator import breaking
+
+        return breaking.run(args)
     root: Path = args.root
     templates = _templates(root, args.templates)
     if templates is not None and not templates.is_dir():
@@ -65,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         if not path.is_file():
             print(f"{path}:1:1: spec file not found", file=sys.stderr)
             return EXIT_ERROR
-    options = project.Options(root=root, templates=templates)
+    use_cache = not (args.no_cache or os.environ.get("NODEGEN_NO_CACHE"))
+    options = project.Options(root=root, templates=templates, cache_dir=root / ".nodegen-cache" if use_cache else None)
     if args.command == "check":
         from generator import render, sinks
 

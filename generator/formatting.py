@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import Any
+
+from generator.cache import DISABLED, ContentCache
 
 LINE_LENGTH = 100
 
@@ -13,13 +16,21 @@ def _mode() -> Any:
     return black.Mode(target_versions={black.TargetVersion.PY311}, line_length=LINE_LENGTH, magic_trailing_comma=True)
 
 
-def format_python(files: dict[str, str], verbatim: frozenset[str] = frozenset()) -> dict[str, str]:
+def format_python(
+    files: dict[str, str], verbatim: frozenset[str] = frozenset(), cache: ContentCache = DISABLED
+) -> dict[str, str]:
     """Format every `.py` file except those in `verbatim` (kept black-clean by a test)."""
-    import black
+    key = f"{metadata.version('black')}\0{LINE_LENGTH}\0py311\0"
 
-    mode = _mode()
+    def formatted(text: str) -> str:
+        import black
+
+        return str(black.format_str(text, mode=_mode()))
+
     return {
-        path: black.format_str(text, mode=mode) if path.endswith(".py") and path not in verbatim else text
+        path: cache.get("black", key + text, lambda text=text: formatted(text))  # type: ignore[misc]
+        if path.endswith(".py") and path not in verbatim
+        else text
         for path, text in files.items()
     }
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from importlib import metadata
 from typing import Any
+
+from generator.cache import DISABLED, ContentCache
 
 DATAMODEL_OPTIONS: dict[str, Any] = {
     "disable_timestamp": True,
@@ -19,7 +23,12 @@ DATAMODEL_OPTIONS: dict[str, Any] = {
 }
 
 
-def models_source(schema: dict[str, Any]) -> str:
+def models_source(schema: dict[str, Any], cache: ContentCache = DISABLED) -> str:
+    key = json.dumps([metadata.version("datamodel-code-generator"), DATAMODEL_OPTIONS, schema], sort_keys=True)
+    return cache.get("models", key, lambda: _generate(schema))
+
+
+def _generate(schema: dict[str, Any]) -> str:
     from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
 
     source = generate(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import fingerprint
+from generator.cache import ContentCache
 from generator.diagnostics import Diagnostic, SpecError
 from generator.runtime.descriptors import Node
 
@@ -20,6 +21,7 @@ OUTPUT_DIR = "generated"
 class Options:
     root: Path
     templates: Path | None = None
+    cache_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ def compile_specs(paths: list[Path], options: Options) -> Output:
     from generator.param_schema import parameters_schema
     from generator.render import render_node, root_files, template_files
 
+    cache = ContentCache(options.cache_dir)
     files: dict[str, str] = dict(root_files())
     package_dirs: list[str] = []
     problems: list[Diagnostic] = []
@@ -81,8 +84,8 @@ def compile_specs(paths: list[Path], options: Options) -> Output:
             problems.append(Diagnostic(shown, 1, 1, f"node name {node.name!r} is also used by {owners[node.name]}"))
             continue
         owners[node.name] = shown
-        rendered = render_node(node, shown, models_source(parameters_schema(node)), docs, options.templates)
-        rendered = format_python(rendered, verbatim=frozenset(p for p in rendered if "/_runtime/" in p))
+        rendered = render_node(node, shown, models_source(parameters_schema(node), cache), docs, options.templates)
+        rendered = format_python(rendered, frozenset(p for p in rendered if "/_runtime/" in p), cache)
         package = f"{OUTPUT_DIR}/{node.name}"
         hashes = fingerprint.inputs(path, shown, templates)
         rendered[f"{package}/{fingerprint.MANIFEST}"] = fingerprint.manifest(shown, hashes, rendered)
