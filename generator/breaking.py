@@ -359,7 +359,8 @@ def credentials(d: Diff) -> None:
         key = ("credential", new.name)
         pair = Pair(f"credential field {new.name!r}", old, new, d.old.paths[key], d.new.paths[key])
         compare_names(d, pair, credential_names, ("name",))
-        compare_keys(d, "credential-changed", pair, (("type", "type"), ("secret", "secret"), ("required", "required")))
+        compare_raw(d, "credential-changed", pair, (), ("type",))
+        compare_keys(d, "credential-changed", pair, (("secret", "secret"), ("required", "required")))
         compare_keys(d, "default-changed", pair, (("default", "default"),))
         compare_options(d, pair, old.options, new.options, echoed=False)
         compare_docs(d, pair, ("display_name", "description"))
@@ -448,7 +449,7 @@ def operation_names_check(d: Diff, pair: Pair) -> None:
 def operation_routing(d: Diff, pair: Pair) -> None:
     request = Pair(pair.subject, pair.old, pair.new, pair.old_path, pair.new_path + ("request",))
     compare_keys(d, "routing-changed", request, (("method", "method"), ("path", "path"), ("base", "base")), "request ")
-    compare_raw(d, "routing-changed", pair, ("request",), ("body", "dedup_key"), "request ")
+    compare_raw(d, "routing-changed", pair, ("request",), ("body", "dedup_key", "pagination"), "request ")
 
 
 def operation_behaviour(d: Diff, pair: Pair) -> None:

@@ -16,6 +16,8 @@ import generator
 GENERATOR_DIR = Path(generator.__file__).resolve().parent
 TOOLS = ("black", "datamodel-code-generator", "jinja2", "pyyaml")
 MANIFEST = "manifest.json"
+# Modules that cannot change what is generated (commands, checks, reporting).
+NOT_INPUTS = frozenset({"__main__.py", "cli.py", "breaking.py", "sinks.py", "cache.py", "diagnostics.py"})
 
 
 def sha256(data: bytes) -> str:
@@ -33,7 +35,7 @@ def inputs(spec_path: Path, spec_label: str, template_files: list[tuple[str, Pat
         hashes[label] = sha256(path.read_bytes())
     digest = hashlib.sha256()
     for path in sorted(GENERATOR_DIR.rglob("*")):
-        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
+        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts and path.name not in NOT_INPUTS:
             digest.update(path.relative_to(GENERATOR_DIR).as_posix().encode() + b"\0" + path.read_bytes())
     hashes["generator"] = digest.hexdigest()
     return dict(sorted(hashes.items()))
