@@ -256,18 +256,18 @@ def compare_names(d: Diff, pair: Pair, names: Callable[[Any], dict[str, str]], s
 def compare_options(d: Diff, pair: Pair, before: tuple[Option, ...], after: tuple[Option, ...], echoed: bool) -> None:
     old_by = {show(o.value): (i, o) for i, o in enumerate(before)}
     new_by = {show(o.value): (i, o) for i, o in enumerate(after)}
-    for key, (i, o) in old_by.items():
+    for key, (i, _) in old_by.items():
         if key not in new_by:
             d.at_old("option-removed", pair.old_path + ("options", i), f"{pair.subject}: option {key} removed")
-    for key, (i, o) in new_by.items():
+    for key, (i, option) in new_by.items():
         if key not in old_by:
             rule = "option-added-to-output" if echoed else "option-added"
             note = " (it can appear in the output)" if echoed else ""
             d.at_new(rule, pair.new_path + ("options", i), f"{pair.subject}: option {key} added{note}")
             continue
-        j, old = old_by[key]
+        old = old_by[key][1]
         for attr in ("label", "description"):
-            if getattr(old, attr) != getattr(o, attr):
+            if getattr(old, attr) != getattr(option, attr):
                 d.at_new("docs-changed", pair.new_path + ("options", i, attr), f"{pair.subject}: option {key} {attr} changed")
 
 

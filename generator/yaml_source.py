@@ -1,12 +1,18 @@
 """Load a YAML spec into plain data plus the source position of every value.
 
 PyYAML's composer keeps marks on nodes; we build plain dicts and lists ourselves so that every
-JSON path in the result can be traced back to `line:col` for error messages. Aliases are refused:
-a spec never needs them, and refusing them makes alias bombs impossible.
+JSON path in the result can be traced back to `line:col` for error messages. The result is
+JSON-shaped data only (mappings with string keys, lists, strings, numbers, booleans, null).
+
+Refused, each with its position: files over the size limit, bytes that are not UTF-8, NUL bytes,
+YAML anchors and aliases (a spec never needs them, and refusing them before composing makes alias
+bombs impossible), merge keys, duplicate keys, non-string keys, non-JSON values (binary, NaN and
+infinity) and nesting deeper than any spec needs. Dates stay the text they were written as.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +21,25 @@ import yaml
 from generator.diagnostics import Diagnostic, SpecError
 
 MAX_SPEC_BYTES = 1_000_000
+MAX_DEPTH = 64  # a real spec nests about 12 deep; the guard keeps recursion bounded
+MAX_ANCHOR_REPORTS = 20  # an alias bomb would otherwise print thousands of lines
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 Path = tuple[str | int, ...]
+
+# How the parser's "while ..." context reads in a message, and what to check.
+_CONTEXTS = {
+    "while parsing a flow sequence": "in the [ ] list opened at line {line}, column {col}",
+    "while parsing a flow mapping": "in the {{ }} mapping opened at line {line}, column {col}",
+    "while parsing a block mapping": "in the mapping that starts at line {line}, column {col}; check the indentation",
+    "while parsing a block collection": "in the list that starts at line {line}, column {col}; check the indentation",
+    "while scanning a simple key": "after the key at line {line}, column {col}; is its ':' missing?",
+}
+_HINTS = {
+    "mapping values are not allowed in this context": (
+        "is this line indented deeper than the key above it, or does a value contain an unquoted ': '?"
+    ),
+}
 
 
 @dataclass
@@ -45,69 +68,154 @@ class Located:
 
 
 def load(file: str, raw: bytes) -> Located:
+    text = _decode(file, raw)
+    node = _compose(file, text)
+    if node is None:
+        message = "spec is empty" if not text.strip() else "spec has no content, only comments"
+        raise SpecError([Diagnostic(file, 1, 1, message)])
+    builder = _Builder(file)
+    data = builder.build(node, ())
+    if builder.problems:
+        raise SpecError(builder.problems)
+    return Located(file, data, builder.value_marks, builder.key_marks)
+
+
+def _decode(file: str, raw: bytes) -> str:
     if len(raw) > MAX_SPEC_BYTES:
-        raise SpecError([Diagnostic(file, 1, 1, f"spec is {len(raw)} bytes; the limit is {MAX_SPEC_BYTES}")])
+        raise SpecError([Diagnostic(file, 1, 1, f"spec is too large: {len(raw):,} bytes (the limit is {MAX_SPEC_BYTES:,})")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SpecError([Diagnostic(file, line, col, "spec is not valid UTF-8 text")]) from None
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
+        bad = raw[exc.start : exc.start + 1].hex()
+        message = f"spec is not valid UTF-8 text (byte 0x{bad}); save it as UTF-8"
+        raise SpecError([Diagnostic(file, line, col, message)]) from None
     if "\x00" in text:
-        raise SpecError([Diagnostic(file, 1, 1, "spec contains NUL bytes; it is not a text file")])
+        at = text.index("\x00")
+        line, col = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+        raise SpecError([Diagnostic(file, line, col, "spec contains a NUL byte; it is not a text file")])
+    return text
+
+
+def _compose(file: str, text: str) -> yaml.Node | None:
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        _refuse_anchors(file, yaml.parse(text, Loader=_Loader))
+        return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError([Diagnostic(file, line, col, f"YAML syntax error: {problem}")]) from None
+        raise SpecError([_syntax_error(file, text, exc)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Diagnostic(file, 1, 1, f"YAML error: {exc}")]) from None
-    if node is None:
-        raise SpecError([Diagnostic(file, 1, 1, "spec is empty")])
-    located = Located(file, None)
+
+
+def _refuse_anchors(file: str, events: Any) -> None:
+    """Report every anchor and alias from the event stream, before anything is composed."""
     problems: list[Diagnostic] = []
-    located.data = _build(node, (), located, problems, set())
+    anchors: dict[str, tuple[int, int]] = {}
+    for event in events:
+        anchor = getattr(event, "anchor", None)
+        if anchor is None:
+            continue
+        at = (event.start_mark.line + 1, event.start_mark.column + 1)
+        if isinstance(event, yaml.AliasEvent):
+            first = anchors.get(anchor)
+            origin = f" (it repeats &{anchor} from line {first[0]}, column {first[1]})" if first else ""
+            message = f"YAML alias *{anchor} is not allowed in a spec{origin}; write the value out"
+        else:
+            anchors.setdefault(anchor, at)
+            message = f"YAML anchor &{anchor} is not allowed in a spec; write the value out where it is used"
+        if len(problems) == MAX_ANCHOR_REPORTS:
+            problems.append(Diagnostic(file, *at, "more YAML anchors and aliases follow; not all are listed"))
+            break
+        problems.append(Diagnostic(file, *at, message))
     if problems:
         raise SpecError(problems)
-    return located
+
+
+def _syntax_error(file: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or exc.context or "invalid YAML"
+    lines = text.split("\n")
+    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    indent = source_line[: len(source_line) - len(source_line.lstrip(" \t"))]
+    if "\t" in indent:
+        return Diagnostic(file, line, indent.index("\t") + 1, "YAML syntax error: a tab in the indentation; indent with spaces")
+    context = exc.context_mark
+    if exc.context == "while scanning a quoted scalar" and context and "end of stream" in problem:
+        return Diagnostic(file, context.line + 1, context.column + 1, "YAML syntax error: this quoted string is never closed")
+    if exc.context and context and (context.line + 1, context.column + 1) != (line, col):
+        where = _CONTEXTS.get(exc.context, exc.context + " at line {line}, column {col}")
+        problem += f" ({where.format(line=context.line + 1, col=context.column + 1)})"
+    elif problem in _HINTS:
+        problem += f" ({_HINTS[problem]})"
+    return Diagnostic(file, line, col, f"YAML syntax error: {problem}")
 
 
 def _pos(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _build(
-    node: yaml.Node, path: Path, located: Located, problems: list[Diagnostic], seen: set[int]
-) -> Any:
-    located.value_marks[path] = _pos(node)
-    if id(node) in seen:  # the composer resolves an alias to the node it names
-        line, col = located.key_marks.get(path, _pos(node))
-        problems.append(Diagnostic(located.file, line, col, "YAML aliases are not allowed in a spec"))
-        return None
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
+class _Builder:
+    """Turns composed nodes into plain data, recording positions and collecting problems."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Diagnostic] = []
+        self.value_marks: dict[Path, tuple[int, int]] = {}
+        self.key_marks: dict[Path, tuple[int, int]] = {}
+        self.constructor = yaml.SafeLoader("")
+        self.too_deep = False
+
+    def fail(self, at: tuple[int, int], message: str) -> None:
+        self.problems.append(Diagnostic(self.file, *at, message))
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.value_marks[path] = _pos(node)
+        if len(path) > MAX_DEPTH:
+            if not self.too_deep:
+                self.fail(_pos(node), f"spec is nested too deeply (more than {MAX_DEPTH} levels)")
+            self.too_deep = True
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        return self.scalar(node)
+
+    def mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(Diagnostic(located.file, *_pos(key_node), "mapping keys must be plain strings"))
+                self.fail(_pos(key_node), "mapping keys must be plain strings, not a list or mapping")
                 continue
             key = key_node.value
-            if key == "<<":
-                problems.append(Diagnostic(located.file, *_pos(key_node), "YAML merge keys are not allowed in a spec"))
+            if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+                self.fail(_pos(key_node), "YAML merge keys (<<) are not allowed in a spec; write the keys out")
                 continue
-            if key in result:
-                problems.append(Diagnostic(located.file, *_pos(key_node), f"duplicate key {key!r}"))
+            if path + (key,) in self.key_marks:
+                line, col = self.key_marks[path + (key,)]
+                self.fail(_pos(key_node), f"duplicate key {key!r} (first at line {line}, column {col})")
                 continue
-            located.key_marks[path + (key,)] = _pos(key_node)
-            result[key] = _build(value_node, path + (key,), located, problems, seen)
+            self.key_marks[path + (key,)] = _pos(key_node)
+            result[key] = self.build(value_node, path + (key,))
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), located, problems, seen) for i, item in enumerate(node.value)]
-    constructor = yaml.SafeLoader("")
-    try:
-        return constructor.construct_object(node, deep=True)
-    except yaml.YAMLError as exc:
-        problems.append(Diagnostic(located.file, *_pos(node), f"invalid value: {exc}"))
-        return None
+
+    def scalar(self, node: yaml.Node) -> Any:
+        if node.tag == _TIMESTAMP:
+            return node.value  # YAML 1.1 reads 2024-01-01 as a date; a spec means the text
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except Exception as exc:  # PyYAML's constructors raise assorted errors on malformed tagged scalars
+            problem = getattr(exc, "problem", None) or f"cannot read {node.value!r} as {node.tag.rsplit(':', 1)[-1]}"
+            self.fail(_pos(node), f"invalid value: {problem}")
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.fail(_pos(node), f"{node.value} is not allowed in a spec (JSON has no NaN or infinity)")
+            return None
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            kind = node.tag.rsplit(":", 1)[-1]
+            self.fail(_pos(node), f"a YAML {kind} value is not allowed in a spec; use a string")
+            return None
+        return value

@@ -31,7 +31,7 @@ from ._runtime.errors import (
     ValidationError,
 )
 from ._runtime.http import RetryPolicy, Timeouts
-from ._runtime.runner import ExecutionResult
+from ._runtime.runner import ExecutionResult, ItemOutcome
 from .client import AsyncClient, Client
 
 __version__ = "1.0.0"
@@ -78,6 +78,7 @@ __all__ = [
     "CredentialError",
     "ExecutionResult",
     "ItemError",
+    "ItemOutcome",
     "NodeError",
     "NotFoundError",
     "ProtocolError",

@@ -61,6 +61,8 @@ def item_values(
                 values[f.name] = f.default
         elif f.name in collections.get(f.parent, {}):
             raw = collections[f.parent][f.name]
+            if raw == "":  # an added but empty option means "not set", as in n8n
+                continue
             values[f.name] = _pairs(f, raw) if f.type == "fixedCollection" else raw
     if problems:
         raise ValidationError(problems)

@@ -84,6 +84,12 @@ def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str])
             continue
         if isinstance(value, str) and value in f.value_map:
             value = f.value_map[value]
+        if f.spread and f.type == "json":
+            try:
+                value = _like_siblings(op, f, value)
+            except ValueError as exc:
+                problems.append((f.name, str(exc)))
+                continue
         if f.location == "path":
             path_values[f.name] = quote(_wire_text(value), safe="")
         elif f.location == "query":
@@ -121,6 +127,38 @@ def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str])
         body=body if has_body else None,
         values=values,
     )
+
+
+def _like_siblings(op: Operation, spread: Field, value: dict[str, Any]) -> dict[str, Any]:
+    """Keys of a spread JSON object that a sibling field also sends obey that field's rules.
+
+    So JSON mode cannot bypass validation, omissions or value mapping (e.g. getMetrics `type`).
+    """
+    siblings = {
+        f.key: f
+        for f in op.fields
+        if f.location == spread.location and not f.spread and f is not spread
+    }
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        sibling = siblings.get(key)
+        if sibling is None:
+            result[key] = item
+            continue
+        if sibling.options and not any(_among(item, (o.value,)) for o in sibling.options):
+            allowed = ", ".join(repr(o.value) for o in sibling.options)
+            raise ValueError(f"{key!r} must be one of {allowed}, got {item!r}")
+        if sibling.type in ("integer", "number"):
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise ValueError(f"{key!r} must be a number, got {item!r}")
+            if sibling.minimum is not None and item < sibling.minimum:
+                raise ValueError(f"{key!r} must be at least {sibling.minimum:g}, got {item}")
+            if sibling.maximum is not None and item > sibling.maximum:
+                raise ValueError(f"{key!r} must be at most {sibling.maximum:g}, got {item}")
+        if _among(item, sibling.omit_if):
+            continue
+        result[key] = sibling.value_map.get(item, item) if isinstance(item, str) else item
+    return result
 
 
 def _first_page(op: Operation, values: Mapping[str, Any]) -> dict[str, Any]:

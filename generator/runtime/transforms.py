@@ -79,8 +79,9 @@ def parse_json(value: Any, field: Field) -> Any:
     try:
         return json.loads(value)
     except json.JSONDecodeError as exc:
+        label = field.display_name[:1].upper() + field.display_name[1:].lower()
         raise ValueError(
-            f"must be valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+            f"{label} must be a valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
 
 

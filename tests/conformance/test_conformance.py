@@ -42,6 +42,7 @@ import yaml  # type: ignore[import-untyped]
 from generated.customerio import (
     ApiError,
     ItemError,
+    ItemOutcome,
     RetryPolicy,
     execute,
 )
@@ -242,8 +243,8 @@ def run_node(
     requests: list[dict[str, Any]] = []
     attempts: dict[int, int] = {}
 
-    def on_item(index: int, ok: bool) -> None:
-        current["item"] = index + 1  # items run in order, one at a time (concurrency 1)
+    def on_item(outcome: ItemOutcome) -> None:
+        current["item"] = outcome.index + 1  # items run in order, one at a time (concurrency 1)
 
     def handler(request: httpx.Request) -> httpx.Response:
         item = current["item"]

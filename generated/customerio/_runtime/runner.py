@@ -35,9 +35,11 @@ ON_ERROR_MODES = ("stopWorkflow", "continueRegularOutput", "continueErrorOutput"
 
 @dataclass
 class ExecutionResult:
+    """`main` and `error` are n8n's two outputs; `succeeded`/`failed` list input item indexes."""
+
     main: list[Item] = field(default_factory=list)
     error: list[Item] = field(default_factory=list)
-    sent: list[int] = field(default_factory=list)
+    succeeded: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
 
 
@@ -99,11 +101,12 @@ def settings_for(node: Node, given: Mapping[str, Any] | None) -> Settings:
 
 
 @dataclass
-class _Outcome:
+class ItemOutcome:
+    """What happened to one input item: its output items, or the error that failed it."""
+
     index: int
     outputs: list[Item] | None = None
     error: errors.NodeError | None = None
-    sent: bool = False
 
 
 class _Plan:
@@ -124,9 +127,9 @@ class _Plan:
         values = validate(self.operation, self.model, given, strict=False)
         return prepare(self.operation, values, new_ulid)
 
-    def finish(self, index: int, results: list[dict[str, Any]]) -> _Outcome:
+    def finish(self, index: int, results: list[dict[str, Any]]) -> ItemOutcome:
         outputs = [{"json": data, "pairedItem": {"item": index}} for data in results]
-        return _Outcome(index, outputs=outputs, sent=True)
+        return ItemOutcome(index, outputs=outputs)
 
 
 def error_item(index: int, error: errors.NodeError) -> Item:
@@ -138,18 +141,20 @@ def error_item(index: int, error: errors.NodeError) -> Item:
     return {"json": data, "pairedItem": {"item": index}}
 
 
-def _collect(plan: _Plan, items: Sequence[Any], outcomes: list[_Outcome]) -> ExecutionResult:
+def _collect(plan: _Plan, items: Sequence[Any], outcomes: list[ItemOutcome]) -> ExecutionResult:
     result = ExecutionResult()
     for outcome in outcomes:
         if outcome.error is None:
             result.main.extend(outcome.outputs or [])
-            result.sent.append(outcome.index)
+            result.succeeded.append(outcome.index)
             continue
         outcome.error.item_index = outcome.index
         result.failed.append(outcome.index)
         mode = plan.settings.on_error
         if mode == "stopWorkflow":
-            stop = errors.ItemError(outcome.index, outcome.error, list(result.sent))
+            # With concurrency, items after this one may have been in flight: they count as sent.
+            sent = [o.index for o in outcomes if o.error is None]
+            stop = errors.ItemError(outcome.index, outcome.error, sent)
             stop.partial = result  # type: ignore[attr-defined]  # the outputs of the items before it
             raise stop from outcome.error
         (result.main if mode == "continueRegularOutput" else result.error).append(
@@ -165,6 +170,18 @@ def _inputs(settings: Settings, items: Sequence[Any]) -> list[tuple[int, Any]]:
     return list(enumerate(chosen))
 
 
+class _Stop:
+    """Set when onError=stopWorkflow saw a failure: items not started yet are not sent."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.failed = False
+
+    def after(self, outcome: ItemOutcome) -> None:
+        if self.enabled and outcome.error is not None:
+            self.failed = True
+
+
 def execute(
     node: Node,
     models: ModuleType,
@@ -176,42 +193,51 @@ def execute(
     *,
     session: Session | None = None,
     concurrency: int = 1,
-    on_item: Callable[[int, bool], None] | None = None,
+    on_item: Callable[[ItemOutcome], None] | None = None,
     **session_options: Any,
 ) -> ExecutionResult:
+    """Run the node over items (see the module docstring).
+
+    With `concurrency` > 1 items run on a thread pool; outputs stay in input order. `on_item`
+    is called once per finished item (from worker threads). On KeyboardInterrupt, items not
+    started are cancelled, items in flight finish, and the interrupt propagates.
+    """
     items = [{"json": {}}] if items is None else items
     run_settings = settings_for(node, settings)
     plan = _Plan(node, models, parameters, run_settings)
     own = session is None
     session = session or Session(node, credentials, http_client=http_client, **session_options)
     policy = run_settings.retry_policy(session.retry)
-    stop_early = run_settings.on_error == "stopWorkflow"
+    stop = _Stop(run_settings.on_error == "stopWorkflow")
 
-    def run(index: int, item: Any) -> _Outcome:
+    def run(index: int, item: Any) -> ItemOutcome | None:
+        if stop.failed:
+            return None
         try:
             request = plan.prepare(index, item)
             outcome = plan.finish(index, fetch(session, request, policy))
         except errors.NodeError as error:
-            outcome = _Outcome(index, error=error)
+            outcome = ItemOutcome(index, error=error)
+        stop.after(outcome)
         if on_item:
-            on_item(index, outcome.error is None)
+            on_item(outcome)
         return outcome
 
     inputs = _inputs(run_settings, items)
-    outcomes: list[_Outcome] = []
     try:
         if concurrency <= 1:
-            for index, item in inputs:
-                outcomes.append(run(index, item))
-                if stop_early and outcomes[-1].error is not None:
-                    break
+            done = [run(index, item) for index, item in inputs if not stop.failed]
         else:
-            with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                outcomes = list(pool.map(lambda pair: run(*pair), inputs))
+            pool = ThreadPoolExecutor(max_workers=concurrency)
+            try:
+                futures = [pool.submit(run, index, item) for index, item in inputs]
+                done = [future.result() for future in futures]
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         if own:
             session.close()
-    return _collect(plan, items, outcomes)
+    return _collect(plan, items, [outcome for outcome in done if outcome is not None])
 
 
 async def execute_async(
@@ -225,40 +251,40 @@ async def execute_async(
     *,
     session: AsyncSession | None = None,
     concurrency: int = 1,
-    on_item: Callable[[int, bool], None] | None = None,
+    on_item: Callable[[ItemOutcome], None] | None = None,
     **session_options: Any,
 ) -> ExecutionResult:
+    """The async twin of `execute`: the same semantics, with at most `concurrency` in flight."""
     items = [{"json": {}}] if items is None else items
     run_settings = settings_for(node, settings)
     plan = _Plan(node, models, parameters, run_settings)
     own = session is None
     session = session or AsyncSession(node, credentials, http_client=http_client, **session_options)
     policy = run_settings.retry_policy(session.retry)
-    stop_early = run_settings.on_error == "stopWorkflow"
+    stop = _Stop(run_settings.on_error == "stopWorkflow")
     gate = asyncio.Semaphore(max(1, concurrency))
 
-    async def run(index: int, item: Any) -> _Outcome:
+    async def run(index: int, item: Any) -> ItemOutcome | None:
         async with gate:
+            if stop.failed:
+                return None
             try:
                 request = plan.prepare(index, item)
                 outcome = plan.finish(index, await afetch(session, request, policy))
             except errors.NodeError as error:
-                outcome = _Outcome(index, error=error)
+                outcome = ItemOutcome(index, error=error)
+        stop.after(outcome)
         if on_item:
-            on_item(index, outcome.error is None)
+            on_item(outcome)
         return outcome
 
     inputs = _inputs(run_settings, items)
     try:
         if concurrency <= 1:
-            outcomes = []
-            for index, item in inputs:
-                outcomes.append(await run(index, item))
-                if stop_early and outcomes[-1].error is not None:
-                    break
+            done = [await run(index, item) for index, item in inputs if not stop.failed]
         else:
-            outcomes = list(await asyncio.gather(*(run(index, item) for index, item in inputs)))
+            done = list(await asyncio.gather(*(run(index, item) for index, item in inputs)))
     finally:
         if own:
             await session.aclose()
-    return _collect(plan, items, outcomes)
+    return _collect(plan, items, [outcome for outcome in done if outcome is not None])
