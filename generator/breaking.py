@@ -91,8 +91,14 @@ class Change:
         return f"{self.file}:{self.line}:{self.col}: {self.severity} {self.rule}: {self.message}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "col": self.col, "severity": self.severity,
-                "rule": self.rule, "message": self.message}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "col": self.col,
+            "severity": self.severity,
+            "rule": self.rule,
+            "message": self.message,
+        }
 
 
 # ---- the two sides ----
@@ -183,6 +189,8 @@ class Pair:
 
 
 class Diff:
+    """The changes found so far, each placed in NEW (`at_new`, `changed`) or in OLD (`at_old`)."""
+
     def __init__(self, old: Spec, new: Spec) -> None:
         self.old, self.new = old, new
         self.changes: list[Change] = []
@@ -268,14 +276,22 @@ def compare_options(d: Diff, pair: Pair, before: tuple[Option, ...], after: tupl
         old = old_by[key][1]
         for attr in ("label", "description"):
             if getattr(old, attr) != getattr(option, attr):
-                d.at_new("docs-changed", pair.new_path + ("options", i, attr), f"{pair.subject}: option {key} {attr} changed")
+                d.at_new(
+                    "docs-changed", pair.new_path + ("options", i, attr), f"{pair.subject}: option {key} {attr} changed"
+                )
 
 
-# Bounds: (descriptor attribute, spec key, whether raising it narrows what is accepted).
+# Bounds: (attribute and spec key, LOWER if raising it narrows what is accepted, UPPER if lowering it does).
 LOWER, UPPER = "lower", "upper"
 FIELD_BOUNDS = (
-    ("minimum", LOWER), ("maximum", UPPER), ("min_length", LOWER), ("max_length", UPPER),
-    ("max_bytes", UPPER), ("min_items", LOWER), ("max_items", UPPER), ("item_max_bytes", UPPER),
+    ("minimum", LOWER),
+    ("maximum", UPPER),
+    ("min_length", LOWER),
+    ("max_length", UPPER),
+    ("max_bytes", UPPER),
+    ("min_items", LOWER),
+    ("max_items", UPPER),
+    ("item_max_bytes", UPPER),
 )
 
 
@@ -311,7 +327,9 @@ def node_docs(d: Diff) -> None:
             d.at_new("docs-changed", ("credential", key), f"credential {key} changed")
     old_dev, new_dev = d.old.doc.data.get("deviations", []), d.new.doc.data.get("deviations", [])
     if not same(old_dev, new_dev):
-        first = next((i for i, (a, b) in enumerate(zip(old_dev, new_dev)) if not same(a, b)), min(len(old_dev), len(new_dev)))
+        first = next(
+            (i for i, (a, b) in enumerate(zip(old_dev, new_dev)) if not same(a, b)), min(len(old_dev), len(new_dev))
+        )
         d.at_new("docs-changed", ("deviations", first), "deviations changed")
 
 
@@ -319,7 +337,11 @@ def node_headers(d: Diff) -> None:
     before, after = d.old.node.headers, d.new.node.headers
     for name in sorted(set(before) | set(after)):
         if before.get(name) != after.get(name):
-            d.at_new("routing-changed", ("headers", name), f"header {name}: {show(before.get(name))} -> {show(after.get(name))}")
+            d.at_new(
+                "routing-changed",
+                ("headers", name),
+                f"header {name}: {show(before.get(name))} -> {show(after.get(name))}",
+            )
 
 
 def node_defaults(d: Diff) -> None:
@@ -335,8 +357,15 @@ def settings(d: Diff) -> None:
     for s in added:
         d.at_new("behaviour-changed", d.new.paths[("setting", s.name)], f"setting {s.name!r} added")
     for old, new in kept:
-        pair = Pair(f"setting {new.name!r}", old, new, d.old.paths[("setting", old.name)], d.new.paths[("setting", new.name)])
-        compare_keys(d, "behaviour-changed", pair, (("type", "type"), ("default", "default"), ("minimum", "minimum"), ("maximum", "maximum")))
+        pair = Pair(
+            f"setting {new.name!r}", old, new, d.old.paths[("setting", old.name)], d.new.paths[("setting", new.name)]
+        )
+        compare_keys(
+            d,
+            "behaviour-changed",
+            pair,
+            (("type", "type"), ("default", "default"), ("minimum", "minimum"), ("maximum", "maximum")),
+        )
         if [show(o.value) for o in old.options] != [show(o.value) for o in new.options]:
             d.changed("behaviour-changed", pair, ("options",), "options changed")
         compare_docs(d, pair, ("display_name", "description"))
@@ -390,7 +419,9 @@ def bases(d: Diff) -> None:
 def base_auth(d: Diff, pair: Pair) -> None:
     before, after = pair.old.auth, pair.new.auth
     if before.scheme != after.scheme:
-        d.changed("auth-changed", pair, ("auth", "scheme"), f"auth scheme changed from {before.scheme} to {after.scheme}")
+        d.changed(
+            "auth-changed", pair, ("auth", "scheme"), f"auth scheme changed from {before.scheme} to {after.scheme}"
+        )
         return
     auth = Pair(pair.subject, before, after, pair.old_path, pair.new_path + ("auth",))
     compare_keys(d, "auth-changed", auth, ((k, k) for k in AUTH_CREDENTIAL_KEYS), "auth ")
@@ -401,7 +432,11 @@ def base_auth(d: Diff, pair: Pair) -> None:
 
 
 def resource_names(r: Any) -> dict[str, str]:
-    return {"client attribute": naming.python_name(r.name), "class": naming.pascal(r.name) + "Resource", "CLI group": r.name}
+    return {
+        "client attribute": naming.python_name(r.name),
+        "class": naming.pascal(r.name) + "Resource",
+        "CLI group": r.name,
+    }
 
 
 def operation_names(op: Operation) -> dict[str, str]:
@@ -431,9 +466,15 @@ def resources(d: Diff) -> None:
 def operations(d: Diff, old_resource: Any, new_resource: Any) -> None:
     removed, added, kept = match(old_resource.operations, new_resource.operations)
     for op in removed:
-        d.at_old("operation-removed", d.old.paths[("operation", op.resource, op.name)], f"operation {op.qualified_name} removed")
+        d.at_old(
+            "operation-removed",
+            d.old.paths[("operation", op.resource, op.name)],
+            f"operation {op.qualified_name} removed",
+        )
     for op in added:
-        d.at_new("operation-added", d.new.paths[("operation", op.resource, op.name)], f"operation {op.qualified_name} added")
+        d.at_new(
+            "operation-added", d.new.paths[("operation", op.resource, op.name)], f"operation {op.qualified_name} added"
+        )
     for old, new in kept:
         key = ("operation", new.resource, new.name)
         pair = Pair(new.qualified_name, old, new, d.old.paths[key], d.new.paths[key])
@@ -463,10 +504,16 @@ def operation_checks(d: Diff, pair: Pair) -> None:
     new_by = {(c.param, c.key): (i, c) for i, c in enumerate(pair.new.checks)}
     for key, (i, old) in old_by.items():
         if key not in new_by:
-            d.at_old("bounds-widened", pair.old_path + ("request", "checks", i), f"{pair.subject}: check on {old.key!r} removed")
+            d.at_old(
+                "bounds-widened",
+                pair.old_path + ("request", "checks", i),
+                f"{pair.subject}: check on {old.key!r} removed",
+            )
             continue
         j, new = new_by[key]
-        check = Pair(f"{pair.subject}: check on {new.key!r}", old, new, pair.old_path, pair.new_path + ("request", "checks", j))
+        check = Pair(
+            f"{pair.subject}: check on {new.key!r}", old, new, pair.old_path, pair.new_path + ("request", "checks", j)
+        )
         for attr, kind in (("min_bytes", LOWER), ("max_bytes", UPPER)):
             compare_bound(d, check, attr, kind, getattr(old, attr), getattr(new, attr), (attr,))
     for key, (j, new) in new_by.items():
@@ -479,8 +526,11 @@ OUTPUT_KEYS = (("source", "from"), ("select", "select"), ("split", "split"), ("v
 
 def operation_output(d: Diff, pair: Pair) -> None:
     before, after = pair.old.output, pair.new.output
-    diffs = [(key, getattr(before, attr), getattr(after, attr)) for attr, key in OUTPUT_KEYS
-             if not same(getattr(before, attr), getattr(after, attr))]
+    diffs = [
+        (key, getattr(before, attr), getattr(after, attr))
+        for attr, key in OUTPUT_KEYS
+        if not same(getattr(before, attr), getattr(after, attr))
+    ]
     if diffs:
         text = ", ".join(f"{key} {show(a)} -> {show(b)}" for key, a, b in diffs)
         d.changed("output-changed", pair, ("output", diffs[0][0]), f"output changed: {text}")
@@ -491,7 +541,12 @@ def operation_docs(d: Diff, pair: Pair) -> None:
 
 
 OPERATION_CHECKS: tuple[Callable[[Diff, Pair], None], ...] = (
-    operation_names_check, operation_routing, operation_behaviour, operation_checks, operation_output, operation_docs,
+    operation_names_check,
+    operation_routing,
+    operation_behaviour,
+    operation_checks,
+    operation_output,
+    operation_docs,
 )
 
 
@@ -503,14 +558,23 @@ def parameters(d: Diff, op_pair: Pair) -> None:
     r, o = new_op.resource, new_op.name
     removed, added, kept = match(old_op.fields, new_op.fields)
     for f in removed:
-        d.at_old("param-removed", d.old.paths[("param", r, o, f.name)], f"{op_pair.subject}: parameter {f.name!r} removed")
+        d.at_old(
+            "param-removed", d.old.paths[("param", r, o, f.name)], f"{op_pair.subject}: parameter {f.name!r} removed"
+        )
     for f in added:
         required = "param-added-required" if f.required else "param-added-optional"
         kind = "required" if f.required else "optional"
-        d.at_new(required, d.new.paths[("param", r, o, f.name)], f"{op_pair.subject}: {kind} parameter {f.name!r} added")
+        d.at_new(
+            required, d.new.paths[("param", r, o, f.name)], f"{op_pair.subject}: {kind} parameter {f.name!r} added"
+        )
     for old, new in kept:
-        pair = Pair(f"{op_pair.subject}: parameter {new.name!r}", old, new, d.old.paths[("param", r, o, old.name)],
-                    d.new.paths[("param", r, o, new.name)])
+        pair = Pair(
+            f"{op_pair.subject}: parameter {new.name!r}",
+            old,
+            new,
+            d.old.paths[("param", r, o, old.name)],
+            d.new.paths[("param", r, o, new.name)],
+        )
         for check in PARAM_CHECKS:
             check(d, pair, new_op)
     _, _, collections = match(old_op.collections, new_op.collections)
@@ -581,8 +645,14 @@ def param_options(d: Diff, pair: Pair, op: Operation) -> None:
     compare_options(d, pair, pair.old.options, pair.new.options, echoed)
 
 
-PARAM_ROUTING = (("location", "in"), ("key", "key"), ("spread", "spread"), ("transform", "transform"),
-                 ("value_map", "value_map"), ("omit_if", "omit_if"))
+PARAM_ROUTING = (
+    ("location", "in"),
+    ("key", "key"),
+    ("spread", "spread"),
+    ("transform", "transform"),
+    ("value_map", "value_map"),
+    ("omit_if", "omit_if"),
+)
 
 
 def param_routing(d: Diff, pair: Pair, op: Operation) -> None:
@@ -598,12 +668,27 @@ def param_docs(d: Diff, pair: Pair, op: Operation) -> None:
 
 
 PARAM_CHECKS: tuple[Callable[[Diff, Pair, Operation], None], ...] = (
-    param_names, param_moved, param_type, param_required, param_default, param_bounds, param_options,
-    param_routing, param_conditions, param_docs,
+    param_names,
+    param_moved,
+    param_type,
+    param_required,
+    param_default,
+    param_bounds,
+    param_options,
+    param_routing,
+    param_conditions,
+    param_docs,
 )
 
 NODE_CHECKS: tuple[Callable[[Diff], None], ...] = (
-    node_names, node_docs, node_headers, node_defaults, settings, credentials, bases, resources,
+    node_names,
+    node_docs,
+    node_headers,
+    node_defaults,
+    settings,
+    credentials,
+    bases,
+    resources,
 )
 
 
@@ -639,8 +724,14 @@ class Bump:
         return f"{line}; the new version {self.declared} {verdict}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"file": self.file, "bump": self.bump, "old_version": self.old_version,
-                "suggested_version": self.suggested, "new_version": self.declared, "enough": self.enough}
+        return {
+            "file": self.file,
+            "bump": self.bump,
+            "old_version": self.old_version,
+            "suggested_version": self.suggested,
+            "new_version": self.declared,
+            "enough": self.enough,
+        }
 
 
 def _parts(version: str) -> tuple[int, int, int]:
@@ -682,12 +773,21 @@ def version_check(old: Spec | None, new: Spec, changes: list[Change]) -> tuple[B
 def add_parser(commands: Any) -> None:
     text = "report the changes between two versions of a spec, by severity (ERR breaks importers)"
     command = commands.add_parser("breaking", help=text, description=text)
-    command.add_argument("specs", nargs="*", type=Path, metavar="SPEC",
-                         help="OLD NEW; with --against: the specs to check (default: every spec in spec/)")
+    command.add_argument(
+        "specs",
+        nargs="*",
+        type=Path,
+        metavar="SPEC",
+        help="OLD NEW; with --against: the specs to check (default: every spec in spec/)",
+    )
     command.add_argument("--against", metavar="GIT_REF", help="compare each SPEC with its committed version at GIT_REF")
     command.add_argument("--format", choices=("text", "json"), default="text")
-    command.add_argument("--fail-on", choices=SEVERITIES[::-1], default="ERR",
-                         help="exit 1 when a change at or above this severity is found (default: ERR)")
+    command.add_argument(
+        "--fail-on",
+        choices=SEVERITIES[::-1],
+        default="ERR",
+        help="exit 1 when a change at or above this severity is found (default: ERR)",
+    )
 
 
 class UsageError(Exception):
@@ -787,7 +887,9 @@ def run(args: argparse.Namespace) -> int:
         bumps.append(bump)
     changes.sort()
     if args.format == "json":
-        print(json.dumps({"changes": [c.as_json() for c in changes], "versions": [b.as_json() for b in bumps]}, indent=2))
+        print(
+            json.dumps({"changes": [c.as_json() for c in changes], "versions": [b.as_json() for b in bumps]}, indent=2)
+        )
     else:
         for change in changes:
             print(change)

@@ -38,9 +38,7 @@ def example(op: Operation, examples: dict[str, Any], package: str) -> dict[str, 
     flags = []
     for f in chosen:
         value = _value(f, examples)
-        if f.type == "boolean":
-            flags.append(f.cli_flag if value else "--no-" + f.cli_flag[2:])
-        elif f.type == "fixedCollection":
+        if f.type == "fixedCollection":
             flags += [f"{f.cli_flag} {shlex.quote(f'{k}={v}')}" for k, v in value.items()]
         else:
             text = value if isinstance(value, str) else json.dumps(value)

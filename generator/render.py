@@ -17,7 +17,15 @@ from generator.runtime.descriptors import Node
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
-PACKAGE_TEMPLATES = ("__init__.py", "__main__.py", "_node.py", "operations.py", "client.py", "README.md")
+PACKAGE_TEMPLATES = (
+    "__init__.py",
+    "__main__.py",
+    "_node.py",
+    "operations.py",
+    "client.py",
+    "README.md",
+    "pyproject.toml",
+)
 
 
 def runtime_sources() -> list[Path]:

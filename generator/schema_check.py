@@ -77,7 +77,11 @@ def _describe(doc: Located, error: Any) -> list[Diagnostic]:
     if error.validator == "enum":
         choices = [str(c) for c in error.validator_value]
         found = repr(error.instance) if isinstance(error.instance, str) else _found(error.instance)
-        return [doc.diag(path, f"{where}: {found} is not one of {', '.join(choices)}{_suggest(str(error.instance), choices)}")]
+        return [
+            doc.diag(
+                path, f"{where}: {found} is not one of {', '.join(choices)}{_suggest(str(error.instance), choices)}"
+            )
+        ]
     if error.validator == "const":
         return [doc.diag(path, f"{where}: must be {error.validator_value!r}, not {error.instance!r}")]
     if error.validator == "type":
@@ -87,7 +91,11 @@ def _describe(doc: Located, error: Any) -> list[Diagnostic]:
         return [doc.diag(path, f"{where}: {error.instance!r} is not {wanted}")]
     if error.validator == "minItems":
         count = error.validator_value
-        return [doc.diag(path, f"{where}: needs at least {count} item{'s' if count != 1 else ''}, found {len(error.instance)}")]
+        return [
+            doc.diag(
+                path, f"{where}: needs at least {count} item{'s' if count != 1 else ''}, found {len(error.instance)}"
+            )
+        ]
     return [doc.diag(path, f"{where}: {error.message}")]
 
 

@@ -33,7 +33,6 @@ _CONTEXTS = {
     "while parsing a flow mapping": "in the {{ }} mapping opened at line {line}, column {col}",
     "while parsing a block mapping": "in the mapping that starts at line {line}, column {col}; check the indentation",
     "while parsing a block collection": "in the list that starts at line {line}, column {col}; check the indentation",
-    "while scanning a simple key": "after the key at line {line}, column {col}; is its ':' missing?",
 }
 _HINTS = {
     "mapping values are not allowed in this context": (
@@ -82,7 +81,9 @@ def load(file: str, raw: bytes) -> Located:
 
 def _decode(file: str, raw: bytes) -> str:
     if len(raw) > MAX_SPEC_BYTES:
-        raise SpecError([Diagnostic(file, 1, 1, f"spec is too large: {len(raw):,} bytes (the limit is {MAX_SPEC_BYTES:,})")])
+        raise SpecError(
+            [Diagnostic(file, 1, 1, f"spec is too large: {len(raw):,} bytes (the limit is {MAX_SPEC_BYTES:,})")]
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -141,10 +142,20 @@ def _syntax_error(file: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic
     source_line = lines[line - 1] if 0 < line <= len(lines) else ""
     indent = source_line[: len(source_line) - len(source_line.lstrip(" \t"))]
     if "\t" in indent:
-        return Diagnostic(file, line, indent.index("\t") + 1, "YAML syntax error: a tab in the indentation; indent with spaces")
+        return Diagnostic(
+            file, line, indent.index("\t") + 1, "YAML syntax error: a tab in the indentation; indent with spaces"
+        )
     context = exc.context_mark
     if exc.context == "while scanning a quoted scalar" and context and "end of stream" in problem:
-        return Diagnostic(file, context.line + 1, context.column + 1, "YAML syntax error: this quoted string is never closed")
+        return Diagnostic(
+            file, context.line + 1, context.column + 1, "YAML syntax error: this quoted string is never closed"
+        )
+    if exc.context == "while scanning a simple key" and context:
+        return Diagnostic(file, context.line + 1, context.column + 1, "YAML syntax error: this key has no ':' after it")
+    if exc.context == "expected a single document in the stream":
+        return Diagnostic(
+            file, line, col, "YAML syntax error: a second YAML document starts here; a spec is one document"
+        )
     if exc.context and context and (context.line + 1, context.column + 1) != (line, col):
         where = _CONTEXTS.get(exc.context, exc.context + " at line {line}, column {col}")
         problem += f" ({where.format(line=context.line + 1, col=context.column + 1)})"
@@ -207,7 +218,8 @@ class _Builder:
             return node.value  # YAML 1.1 reads 2024-01-01 as a date; a spec means the text
         try:
             value = self.constructor.construct_object(node, deep=True)
-        except Exception as exc:  # PyYAML's constructors raise assorted errors on malformed tagged scalars
+        except (yaml.YAMLError, ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as exc:
+            # PyYAML's constructors raise assorted errors on malformed tagged scalars (`!!int 0x`)
             problem = getattr(exc, "problem", None) or f"cannot read {node.value!r} as {node.tag.rsplit(':', 1)[-1]}"
             self.fail(_pos(node), f"invalid value: {problem}")
             return None

@@ -141,6 +141,7 @@ class _SessionBase:
         timeout: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         pace: bool = True,
+        rate: float | None = None,
         user_agent: str | None = None,
     ) -> None:
         self.node = node
@@ -149,8 +150,11 @@ class _SessionBase:
         self.timeout = timeout or Timeouts()
         self.retry = retry or RetryPolicy()
         self.user_agent = user_agent or f"nodegen-{node.name}/{node.version}"
-        self._pacers = {b.name: RatePacer(b.rate_limit if pace else None) for b in node.bases}
+        self._pacers = {
+            b.name: RatePacer(_lowest(b.rate_limit if pace else None, rate)) for b in node.bases
+        }
         self._rng = random.Random()
+        self.stats = Stats()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.node.name} credentials={self.credentials!r}>"
@@ -263,6 +267,29 @@ class _SessionBase:
         return None
 
 
+def _lowest(*rates: float | None) -> float | None:
+    given = [r for r in rates if r]
+    return min(given) if given else None
+
+
+class Stats:
+    """Requests and attempts sent through a session (attempts - requests = retries)."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.attempts = 0
+        self._lock = threading.Lock()
+
+    def count(self, attempt: int) -> None:
+        with self._lock:
+            self.attempts += 1
+            self.requests += attempt == 1
+
+    @property
+    def retries(self) -> int:
+        return self.attempts - self.requests
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
@@ -298,6 +325,7 @@ class Session(_SessionBase):
         attempt = 0
         while True:
             attempt += 1
+            self.stats.count(attempt)
             wait = pacer.reserve()
             if wait:
                 self._sleep(wait)
@@ -348,6 +376,7 @@ class AsyncSession(_SessionBase):
         attempt = 0
         while True:
             attempt += 1
+            self.stats.count(attempt)
             wait = pacer.reserve()
             if wait:
                 await self._sleep(wait)

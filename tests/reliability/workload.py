@@ -27,7 +27,7 @@ CREDS = {"trackingSiteId": SITE_ID, "trackingApiKey": TRACKING_KEY, "appApiKey":
 
 # Each kind fires on ~1% of requests: ~10% of all requests get a transient fault.
 FAULT_KINDS = ("429", "429_retry_after", "500", "502", "503", "504", "slow", "drop_before", "drop_after", "malformed")
-RATE_PER_KIND = 0.01
+RATE_PER_KIND = 0.011
 READ_TIMEOUT = 0.2
 SLOW_DELAY = 0.4  # longer than the read timeout: the client gives up, the server still applies
 RETRY_AFTER = 0.01
@@ -53,25 +53,34 @@ TRANSPORT_ERRORS = frozenset({"TimeoutError", "ProtocolError", "ConnectError"})
 
 
 @contextmanager
-def fault_server(seed: int) -> Iterator[FakeCustomerIo]:
-    """A local server with the workload's credentials and ~10% seeded transient faults."""
+def fault_server(seed: int, first: Callable[[FakeCustomerIo], Any] | None = None) -> Iterator[FakeCustomerIo]:
+    """A local server with the workload's credentials and ~10% seeded transient faults.
+
+    `first` may inject rules that take precedence over the random ones (earliest rule wins).
+    """
     with run_server(site_id=SITE_ID, api_key=TRACKING_KEY, app_api_key=APP_KEY) as server:
+        if first is not None:
+            first(server)
         for n, kind in enumerate(FAULT_KINDS):
             server.inject(None, kind, rate=RATE_PER_KIND, seed=seed * 100 + n, retry_after=RETRY_AFTER if kind == "429_retry_after" else None, delay=SLOW_DELAY if kind == "slow" else 0.0)
         yield server
 
 
-def settle(server: FakeCustomerIo, quiet: float = SLOW_DELAY + 0.2, limit: float = 5.0) -> None:
-    """Wait until "slow" requests the client gave up on have landed (the journal stops growing)."""
+def settle(server: FakeCustomerIo, limit: float = 5.0) -> None:
+    """Wait until every "slow" request the client gave up on has landed and been journaled.
+
+    A slow answer is journaled only after its delay, when the server has applied it; the
+    client stopped waiting at its read timeout. Counts taken before this would miss them.
+    """
     deadline = time.monotonic() + limit
-    seen, since = len(server.journal), time.monotonic()
     while time.monotonic() < deadline:
-        time.sleep(0.05)
-        now = len(server.journal)
-        if now != seen:
-            seen, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet:
+        with server.lock:
+            fired = server.fault_counts().get("slow", 0)
+            landed = sum(1 for e in server.journal if e.fault == "slow")
+        if landed >= fired:
             return
+        time.sleep(0.02)
+    raise AssertionError(f"{fired - landed} slow request(s) never landed")
 
 
 # ---------------------------------------------------------------------------------- workload
@@ -136,6 +145,19 @@ def deletes(ids: list[str]) -> Batch:
     return Batch("customer.delete", parameters, [{"json": {"id": i}} for i in ids], list(ids))
 
 
+def metrics(n: int) -> Batch:
+    """App API reads (Bearer auth, paced at 10 requests/s): campaign c, steps s, unique per item."""
+    items = [{"json": {"c": 1 + i % 3, "s": 1 + i}} for i in range(n)]
+    parameters = {"resource": "campaign", "operation": "getMetrics", "campaignId": "={{ $json.c }}", "period": "months",
+                  "additionalFields": {"steps": "={{ $json.s }}", "type": "email"}}
+    return Batch("campaign.getMetrics", parameters, items, [f"{it['json']['c']}:{it['json']['s']}" for it in items])
+
+
+def split(batch: Batch, size: int) -> list[Batch]:
+    """The batch as consecutive runs of `size` items (e.g. one round of updates each)."""
+    return [Batch(batch.op, batch.parameters, batch.items[i:i + size], batch.tokens[i:i + size]) for i in range(0, len(batch.items), size)]
+
+
 def token_of(entry: JournalEntry) -> str | None:
     """The unique token of the item that sent this request (see the batch builders)."""
     body = entry.json if isinstance(entry.json, dict) else {}
@@ -148,6 +170,8 @@ def token_of(entry: JournalEntry) -> str | None:
         return ids[0]
     if entry.endpoint == "customer.delete":
         return entry.params.get("customer_id")
+    if entry.endpoint == "campaign.getMetrics":
+        return f"{entry.params.get('campaign_id')}:{entry.query.get('steps')}"
     return None
 
 
