@@ -12,6 +12,10 @@ from generator import fingerprint
 from generator.project import OUTPUT_DIR, Output
 
 
+# Byproducts of importing or building a package, never generated files.
+_BYPRODUCT_DIRS = frozenset({"__pycache__", "build", "dist", ".mypy_cache", ".ruff_cache"})
+
+
 def _on_disk(root: Path, folder: str) -> set[str]:
     base = root / folder
     if not base.is_dir():
@@ -19,7 +23,10 @@ def _on_disk(root: Path, folder: str) -> set[str]:
     return {
         p.relative_to(root).as_posix()
         for p in base.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith((".pyc", ".nodegen-tmp"))
+        if p.is_file()
+        and not _BYPRODUCT_DIRS.intersection(p.relative_to(base).parts)
+        and not any(part.endswith(".egg-info") for part in p.relative_to(base).parts)
+        and not p.name.endswith((".pyc", ".nodegen-tmp"))
     }
 
 
