@@ -6,6 +6,7 @@ in-memory map, so they can never disagree.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,37 +61,65 @@ def load_node(path: Path, shown: str) -> tuple[Node, object]:
     return build_node(doc), docs_info(doc)
 
 
-def compile_specs(paths: list[Path], options: Options) -> Output:
-    """Render every spec; all problems of all specs are collected before raising."""
+@dataclass(frozen=True)
+class _Compiled:
+    """One spec's result: its node name and files, or its problems."""
+
+    label: str
+    node_name: str = ""
+    files: dict[str, str] | None = None
+    problems: tuple[Diagnostic, ...] = ()
+
+
+def _compile_one(path: Path, options: Options) -> _Compiled:
     from generator.formatting import format_python
     from generator.models import models_source
     from generator.param_schema import parameters_schema
-    from generator.render import render_node, root_files, template_files
+    from generator.render import render_node, template_files
 
+    shown = label(path, options.root)
+    try:
+        node, docs = load_node(path, shown)
+    except SpecError as exc:
+        return _Compiled(shown, problems=tuple(exc.diagnostics))
     cache = ContentCache(options.cache_dir)
+    rendered = render_node(node, shown, models_source(parameters_schema(node), cache), docs, options.templates)
+    rendered = format_python(rendered, frozenset(p for p in rendered if "/_runtime/" in p), cache)
+    hashes = fingerprint.inputs(path, shown, template_files(options.templates))
+    rendered[f"{OUTPUT_DIR}/{node.name}/{fingerprint.MANIFEST}"] = fingerprint.manifest(shown, hashes, rendered)
+    return _Compiled(shown, node.name, rendered)
+
+
+def _compile_all(paths: list[Path], options: Options) -> list[_Compiled]:
+    """Specs are independent: several are compiled in parallel, one process per core."""
+    workers = min(len(paths), os.cpu_count() or 1)
+    if workers <= 1:
+        return [_compile_one(path, options) for path in paths]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_compile_one, paths, [options] * len(paths), chunksize=max(1, len(paths) // (4 * workers))))
+
+
+def compile_specs(paths: list[Path], options: Options) -> Output:
+    """Render every spec; all problems of all specs are collected before raising."""
+    from generator.render import root_files
+
     files: dict[str, str] = dict(root_files())
     package_dirs: list[str] = []
     problems: list[Diagnostic] = []
     owners: dict[str, str] = {}
-    templates = template_files(options.templates)
-    for path in paths:
-        shown = label(path, options.root)
-        try:
-            node, docs = load_node(path, shown)
-        except SpecError as exc:
-            problems.extend(exc.diagnostics)
+    for result in _compile_all(paths, options):
+        problems.extend(result.problems)
+        if result.files is None:
             continue
-        if node.name in owners:
-            problems.append(Diagnostic(shown, 1, 1, f"node name {node.name!r} is also used by {owners[node.name]}"))
+        if result.node_name in owners:
+            message = f"node name {result.node_name!r} is also used by {owners[result.node_name]}"
+            problems.append(Diagnostic(result.label, 1, 1, message))
             continue
-        owners[node.name] = shown
-        rendered = render_node(node, shown, models_source(parameters_schema(node), cache), docs, options.templates)
-        rendered = format_python(rendered, frozenset(p for p in rendered if "/_runtime/" in p), cache)
-        package = f"{OUTPUT_DIR}/{node.name}"
-        hashes = fingerprint.inputs(path, shown, templates)
-        rendered[f"{package}/{fingerprint.MANIFEST}"] = fingerprint.manifest(shown, hashes, rendered)
-        files.update(rendered)
-        package_dirs.append(package)
+        owners[result.node_name] = result.label
+        files.update(result.files)
+        package_dirs.append(f"{OUTPUT_DIR}/{result.node_name}")
     if problems:
         raise SpecError(problems)
     return Output(files, package_dirs)

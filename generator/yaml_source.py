@@ -135,33 +135,33 @@ def _refuse_anchors(file: str, events: Any) -> None:
 
 
 def _syntax_error(file: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    line, col, message = _explain(text, exc)
+    return Diagnostic(file, line, col, f"YAML syntax error: {message}")
+
+
+def _explain(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, int, str]:
+    """Where a YAML syntax error is and what it means, in the words of someone editing a spec."""
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or exc.context or "invalid YAML"
-    lines = text.split("\n")
-    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
-    indent = source_line[: len(source_line) - len(source_line.lstrip(" \t"))]
+    start = (exc.context_mark.line + 1, exc.context_mark.column + 1) if exc.context_mark else None
+    source_lines = text.split("\n")
+    source = source_lines[line - 1] if 0 < line <= len(source_lines) else ""
+    indent = source[: len(source) - len(source.lstrip(" \t"))]
     if "\t" in indent:
-        return Diagnostic(
-            file, line, indent.index("\t") + 1, "YAML syntax error: a tab in the indentation; indent with spaces"
-        )
-    context = exc.context_mark
-    if exc.context == "while scanning a quoted scalar" and context and "end of stream" in problem:
-        return Diagnostic(
-            file, context.line + 1, context.column + 1, "YAML syntax error: this quoted string is never closed"
-        )
-    if exc.context == "while scanning a simple key" and context:
-        return Diagnostic(file, context.line + 1, context.column + 1, "YAML syntax error: this key has no ':' after it")
+        return line, indent.index("\t") + 1, "a tab in the indentation; indent with spaces"
+    if start and exc.context == "while scanning a quoted scalar" and "end of stream" in problem:
+        return *start, "this quoted string is never closed"
+    if start and exc.context == "while scanning a simple key":
+        return *start, "this key has no ':' after it"
     if exc.context == "expected a single document in the stream":
-        return Diagnostic(
-            file, line, col, "YAML syntax error: a second YAML document starts here; a spec is one document"
-        )
-    if exc.context and context and (context.line + 1, context.column + 1) != (line, col):
+        return line, col, "a second YAML document starts here; a spec is one document"
+    if exc.context and start and start != (line, col):
         where = _CONTEXTS.get(exc.context, exc.context + " at line {line}, column {col}")
-        problem += f" ({where.format(line=context.line + 1, col=context.column + 1)})"
-    elif problem in _HINTS:
-        problem += f" ({_HINTS[problem]})"
-    return Diagnostic(file, line, col, f"YAML syntax error: {problem}")
+        return line, col, f"{problem} ({where.format(line=start[0], col=start[1])})"
+    if problem in _HINTS:
+        return line, col, f"{problem} ({_HINTS[problem]})"
+    return line, col, problem
 
 
 def _pos(node: yaml.Node) -> tuple[int, int]:

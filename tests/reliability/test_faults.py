@@ -32,13 +32,16 @@ from typing import Any
 import pytest
 
 from generated.customerio import (
+    ApiError,
     Client,
+    ConnectError,
     ItemError,
     NodeError,
     ProtocolError,
     RateLimitError,
     ServerError,
     TimeoutError,
+    ValidationError,
     execute,
     execute_async,
 )
@@ -200,7 +203,7 @@ def _error_texts(error: BaseException) -> list[str]:
 @pytest.fixture(scope="module")
 def stop_off(logs: LogCollector) -> Scenario:
     """stopWorkflow, retries off: the run stops at the first item that meets a fault."""
-    with fault_server(seed=4) as server:
+    with fault_server(seed=6) as server:  # seed 6: the first fault meets request 11
         scenario = Scenario("stopWorkflow, retries off", server, [_stop(server, tracks(300, PEOPLE, "s"), RETRY_OFF)])
         settle(server)
     scenario.artifacts += _artifacts_of(scenario.runs[0]) + _error_texts(scenario.runs[0].stopped)  # type: ignore[arg-type]
@@ -223,7 +226,7 @@ def stop_on(logs: LogCollector) -> Scenario:
 @pytest.fixture(scope="module")
 def concurrent(logs: LogCollector) -> Scenario:
     """The same guarantees with 8 requests in flight: threads (execute) and asyncio (execute_async)."""
-    with fault_server(seed=6) as server:
+    with fault_server(seed=7) as server:
         scenario = Scenario("concurrency 8", server, [])
         threaded = tracks(200, PEOPLE, "c")
         scenario.runs.append(BatchRun(threaded))
@@ -268,7 +271,8 @@ def client_errors(logs: LogCollector) -> tuple[list[NodeError], list[str]]:
                 except NodeError as error:
                     caught.append(error)
                     texts += _error_texts(error)
-                    texts.append(repr(pickle.loads(pickle.dumps(error))))
+                    if isinstance(error, ApiError):  # the others do not survive pickling: see test_errors_survive_pickling
+                        texts.append(repr(pickle.loads(pickle.dumps(error))))
         settle(server)
     return caught, texts
 
@@ -368,12 +372,17 @@ def test_retry_rule_makes_every_retry_safe(retries_on: Scenario) -> None:
     assert all(len(ids) == 1 for ids in ids_by_name.values()), "every attempt of an event re-sends its id"
     assert len({next(iter(ids)) for ids in ids_by_name.values()}) == len(ids_by_name), "one id per event"
 
-    # Faults after which the request had been applied did hit events, and were retried...
-    applied_then_failed = [e for e in event_entries if e.fault in ("slow", "drop_after", "malformed")]
-    assert applied_then_failed and all(e.applied for e in applied_then_failed)
-    # ...and each retry of such an event was accepted by the API but not stored again.
-    absorbed = [e for e in event_entries if e.status == 200 and not e.applied]
-    assert len(absorbed) == len(applied_then_failed)
+    by_name: dict[str, list[Any]] = {}
+    for entry in event_entries:
+        by_name.setdefault(entry.json["name"], []).append(entry)
+    assert all(sum(e.applied for e in attempts) == 1 for attempts in by_name.values()), "each event applied once"
+    # Some events were applied by an attempt the client saw fail (the answer was slow, dropped
+    # or malformed); the retry that then succeeded was accepted by the API, not stored again.
+    applied_unseen = [a for a in by_name.values() if next(e for e in a if e.applied).fault in ("slow", "drop_after", "malformed")]
+    assert len(applied_unseen) >= 3
+    for attempts in applied_unseen:
+        final = next(e for e in attempts if e.fault is None)  # the attempt the client saw succeed
+        assert final.status == 200 and not final.applied
     assert Counter(e["name"] for e in retries_on.server.events).most_common(1)[0][1] == 1
 
 
@@ -531,6 +540,28 @@ def test_the_client_raises_the_typed_error_of_each_fault(client_errors: tuple[li
     assert isinstance(by_kind["slow"], TimeoutError)
     assert all(isinstance(by_kind[k], ProtocolError) for k in ("drop_before", "drop_after", "malformed"))
     assert all(e.method == "POST" and e.url.endswith("/customers/u1/events") for e in caught)  # type: ignore[attr-defined]
+
+
+PICKLED = [
+    ServerError(503, "service unavailable", "POST", "http://h/api/v1/events", attempts=8),
+    TimeoutError("ReadTimeout: timed out", "POST", "http://h/api/v1/events", attempts=8),
+    ProtocolError("RemoteProtocolError: Server disconnected", "PUT", "http://h/api/v1/customers/a", attempts=2),
+    ConnectError("ConnectError: refused", "GET", "http://h/v1/campaigns", attempts=3),
+    ValidationError([("id", "must not be empty"), ("email", "is not an email")]),
+    ItemError(3, ServerError(500, "boom", "POST", "http://h/api/v1/events", attempts=8), [0, 1, 2]),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="runtime bug: only ApiError defines __reduce__, and it drops attempts and item_index")
+@pytest.mark.parametrize("error", PICKLED, ids=lambda e: type(e).__name__)
+def test_errors_survive_pickling(error: NodeError) -> None:
+    """Errors cross process boundaries (multiprocessing, process pools, task queues) by pickle."""
+    if not isinstance(error, ItemError):
+        error.item_index = 3
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error) and str(copy) == str(error) and copy.item_index == 3
+    for name in ("status", "api_message", "method", "url", "reason", "attempts", "problems", "parameters", "sent_items"):
+        assert getattr(copy, name, None) == getattr(error, name, None), name
 
 
 def test_a_timed_out_put_can_land_after_a_later_update() -> None:
