@@ -22,8 +22,8 @@ from typing import Any
 
 from generator import naming
 from generator.diagnostics import Diagnostic, SpecError
+from generator.located import Located
 from generator.runtime.descriptors import Field, Node, Operation, Option
-from generator.yaml_source import Located
 
 SEVERITIES = ("INFO", "WARN", "ERR")
 BUMPS = ("none", "patch", "minor", "major")

@@ -29,7 +29,7 @@ from generator.runtime.descriptors import (
     Resource,
     Setting,
 )
-from generator.yaml_source import Located
+from generator.located import Located
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -317,7 +317,14 @@ class _Builder:
         self, path: tuple[Any, ...], kind: str, default: Any, minimum: Any, maximum: Any, options: tuple[Option, ...]
     ) -> None:
         where = path + ("default",)
-        expected = {"string": str, "boolean": bool, "integer": int, "number": (int, float), "dateTime": str, "json": (str, dict, list)}
+        expected: dict[str, type | tuple[type, ...]] = {
+            "string": str,
+            "boolean": bool,
+            "integer": int,
+            "number": (int, float),
+            "dateTime": str,
+            "json": (str, dict, list),
+        }
         if kind in expected and default is not None:
             if not isinstance(default, expected[kind]) or (kind in ("integer", "number") and isinstance(default, bool)):
                 self.fail(where, f"default {default!r} is not a {kind}")
@@ -354,7 +361,7 @@ class _Builder:
                 path = ("resources", i, "operations", j)
                 seen: dict[str, tuple[Any, ...]] = {}
                 for k, param in enumerate(op["params"]):
-                    entries = [(param, path + ("params", k))]
+                    entries: list[tuple[Any, tuple[Any, ...]]] = [(param, path + ("params", k))]
                     if param["type"] == "collection":
                         entries = [(s, path + ("params", k, "options", m)) for m, s in enumerate(param.get("options") or [])]
                     for entry, epath in entries:

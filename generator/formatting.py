@@ -13,7 +13,11 @@ LINE_LENGTH = 100
 def _mode() -> Any:
     import black
 
-    return black.Mode(target_versions={black.TargetVersion.PY311}, line_length=LINE_LENGTH, magic_trailing_comma=True)
+    return black.Mode(
+        target_versions={black.TargetVersion.PY311},  # type: ignore[attr-defined]
+        line_length=LINE_LENGTH,
+        magic_trailing_comma=True,
+    )
 
 
 def format_python(

@@ -29,7 +29,7 @@ def models_source(schema: dict[str, Any], cache: ContentCache = DISABLED) -> str
 
 
 def _generate(schema: dict[str, Any]) -> str:
-    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate  # type: ignore[attr-defined]
 
     source = generate(
         schema,

@@ -84,7 +84,7 @@ def render_node(
     context = {"node": node, "spec_file": spec_file, "uses_literal": uses_literal, "docs": docs}
     package = f"generated/{node.name}"
     files = {f"{package}/{name}": env.get_template(f"package/{name}.jinja").render(context) for name in PACKAGE_TEMPLATES}
-    header = env.get_template("macros.jinja").module.header(spec_file)  # type: ignore[attr-defined]
+    header = env.get_template("macros.jinja").module.header(spec_file)
     files[f"{package}/models.py"] = f'{header}\n"""Typed parameters of each operation (pydantic v2, from schema.json)."""\n\n{models_source}'
     files[f"{package}/schema.json"] = json.dumps(parameters_schema(node), indent=2, ensure_ascii=False) + "\n"
     files[f"{package}/py.typed"] = ""

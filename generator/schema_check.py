@@ -101,7 +101,7 @@ def _describe(doc: Located, error: Any) -> list[Diagnostic]:
 
 def _describe_choice(doc: Located, error: Any) -> list[Diagnostic]:
     """A oneOf of mappings told apart by one key (`scheme`, `from`): judge the branch the spec chose."""
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     branches: list[dict[str, Any]] = error.validator_value
     key, values = _discriminator(branches)

@@ -11,7 +11,6 @@ from pathlib import Path
 from generator import fingerprint
 from generator.project import OUTPUT_DIR, Output
 
-
 # Byproducts of importing or building a package, never generated files.
 _BYPRODUCT_DIRS = frozenset({"__pycache__", "build", "dist", ".mypy_cache", ".ruff_cache"})
 
@@ -145,10 +144,10 @@ def quick_in_sync(
             return False
     from generator.render import root_files
 
-    for path, text in root_files().items():
-        if _bytes(root / path) != text.encode():
+    for name, text in root_files().items():
+        if _bytes(root / name) != text.encode():
             return False
-        expected.add(path)
+        expected.add(name)
     return not every_spec or _on_disk(root, OUTPUT_DIR) == expected
 
 

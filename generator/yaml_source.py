@@ -13,19 +13,18 @@ infinity) and nesting deeper than any spec needs. Dates stay the text they were 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from generator.diagnostics import Diagnostic, SpecError
+from generator.located import Located, Path
 
 MAX_SPEC_BYTES = 1_000_000
 MAX_DEPTH = 64  # a real spec nests about 12 deep; the guard keeps recursion bounded
 MAX_ANCHOR_REPORTS = 20  # an alias bomb would otherwise print thousands of lines
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-Path = tuple[str | int, ...]
 
 # How the parser's "while ..." context reads in a message, and what to check.
 _CONTEXTS = {
@@ -39,31 +38,6 @@ _HINTS = {
         "is this line indented deeper than the key above it, or does a value contain an unquoted ': '?"
     ),
 }
-
-
-@dataclass
-class Located:
-    """A loaded document and where each of its values (and mapping keys) came from."""
-
-    file: str
-    data: Any
-    value_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    key_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
-
-    def where(self, path: Path, *, key: bool = False) -> tuple[int, int]:
-        """The closest known position for `path` (falling back to its parents)."""
-        marks = self.key_marks if key else self.value_marks
-        for cut in range(len(path), -1, -1):
-            prefix = path[:cut]
-            if prefix in marks:
-                return marks[prefix]
-            if prefix in self.value_marks:
-                return self.value_marks[prefix]
-        return (1, 1)
-
-    def diag(self, path: Path, message: str, *, key: bool = False) -> Diagnostic:
-        line, col = self.where(path, key=key)
-        return Diagnostic(self.file, line, col, message)
 
 
 def load(file: str, raw: bytes) -> Located:

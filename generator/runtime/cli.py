@@ -29,10 +29,10 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-class _OrExpression(click.ParamType):
+class _OrExpression(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2
     """A flag value of the declared type, or an n8n expression (`=...`) resolved per item."""
 
-    def __init__(self, inner: click.ParamType) -> None:
+    def __init__(self, inner: click.ParamType[Any]) -> None:
         self.inner = inner
         self.name = inner.name
 
@@ -85,7 +85,7 @@ def _option(f: Field) -> click.Option:
     help_text = _describe(f)
     if f.type == "fixedCollection":
         return click.Option([f.cli_flag, name], multiple=True, metavar="KEY=VALUE", help=help_text)
-    kind: click.ParamType = click.STRING
+    kind: click.ParamType[Any] = click.STRING
     if f.type == "boolean":
         kind = click.BOOL
     elif f.type == "integer":
@@ -342,7 +342,7 @@ def _run_items(
                 raise ItemsError(
                     f"--parameters names {key} {parameters[key]!r}, but the command is {op.qualified_name}"
                 )
-        items = [{"json": {}}]
+        items: list[dict[str, Any]] = [{"json": {}}]
         if run["items_file"] is not None:
             items = read_items(run["items_file"], run["items_file"].name, run["items_format"])
     except (ItemsError, json.JSONDecodeError) as exc:
