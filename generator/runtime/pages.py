@@ -1,12 +1,13 @@
 """Fetch every page of a list operation (or up to its limit) and shape the items.
 
-The page logic is pure (`next_page`); `fetch` and `afetch` only loop over I/O, so the sync and
-async paths cannot disagree.
+The page logic is pure (`next_page`, `_page_loop`); `fetch` and `afetch` only drive it with
+I/O, so the sync and async paths cannot disagree.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Generator
 from typing import Any
 
 from .http import AsyncSession, RetryPolicy, Session
@@ -46,31 +47,39 @@ def next_page(
     return dataclasses.replace(request, query=tuple(query))
 
 
-def fetch(
-    session: Session, request: PreparedRequest, retry: RetryPolicy | None = None
-) -> list[dict[str, Any]]:
+def _page_loop(request: PreparedRequest) -> Generator[PreparedRequest, Any, list[dict[str, Any]]]:
+    """Yields each page's request, receives its decoded answer, returns the items."""
     items: list[dict[str, Any]] = []
     page = 0
     current: PreparedRequest | None = request
     while current is not None:
-        response = session.send(current, retry)
+        response = yield current
         batch = shape_output(current, response)
         items += batch
         current, page = next_page(current, response, len(batch), len(items), page), page + 1
     limit = limit_of(request)
     return items if limit is None else items[:limit]
+
+
+def fetch(
+    session: Session, request: PreparedRequest, retry: RetryPolicy | None = None
+) -> list[dict[str, Any]]:
+    steps = _page_loop(request)
+    response: Any = None
+    try:
+        while True:
+            response = session.send(steps.send(response), retry)
+    except StopIteration as done:
+        return done.value
 
 
 async def afetch(
     session: AsyncSession, request: PreparedRequest, retry: RetryPolicy | None = None
 ) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    page = 0
-    current: PreparedRequest | None = request
-    while current is not None:
-        response = await session.send(current, retry)
-        batch = shape_output(current, response)
-        items += batch
-        current, page = next_page(current, response, len(batch), len(items), page), page + 1
-    limit = limit_of(request)
-    return items if limit is None else items[:limit]
+    steps = _page_loop(request)
+    response: Any = None
+    try:
+        while True:
+            response = await session.send(steps.send(response), retry)
+    except StopIteration as done:
+        return done.value

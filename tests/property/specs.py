@@ -289,6 +289,9 @@ class Scope:
     def take(self, keys: list[tuple[str, str]]) -> None:
         self.keys.update(keys)
 
+    def release(self, keys: list[tuple[str, str]]) -> None:
+        self.keys.difference_update(keys)
+
 
 def draw_name(draw: Callable[..., Any], keys_of: Callable[[str], list[tuple[str, str]] | None], scope: Scope) -> str:
     """A name whose keys are free in `scope` (`keys_of` returns None for a name to avoid)."""
@@ -473,7 +476,7 @@ class _SpecBuilder:
 
     def credential_fields(self) -> list[dict[str, Any]]:
         draw = self.draw
-        scope = Scope()
+        scope = Scope(self.reserved_flags if self.avoid else set())
         fields = []
         for _ in range(draw(st.integers(1, 3))):
             name = draw_name(draw, self.credential_field_keys, scope)
@@ -604,10 +607,19 @@ class _SpecBuilder:
 
     def param(self, kind: str, scope: Scope, drawn: list[_Param], *, top_level: bool) -> dict[str, Any]:
         draw = self.draw
+        name = draw_name(draw, lambda n: self.param_keys(n, kind, None), scope)
         override = None
         if self.maybe(1):
-            override = draw(identifiers().filter(lambda n: not keyword.iskeyword(n) or not self.avoid))  # KNOWN_BUG_PYTHON_NAME_OVERRIDE
-        name = draw_name(draw, lambda n: self.param_keys(n, kind, override), scope)
+            # `python_name` overrides the derived name; keywords are a known bug.
+            candidate = draw(identifiers().filter(lambda n: not (self.avoid and keyword.iskeyword(n))))  # KNOWN_BUG_PYTHON_NAME_OVERRIDE
+            plain = self.param_keys(name, kind, None) or []
+            scope.release(plain)
+            keys = self.param_keys(name, kind, candidate)
+            if keys is not None and scope.free(keys):
+                override = candidate
+                scope.take(keys)
+            else:
+                scope.take(plain)
         param: dict[str, Any] = {"name": name, "type": kind}
         if override is not None:
             param["python_name"] = override

@@ -19,7 +19,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -303,6 +303,42 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
+class _Sleep:
+    """A step of `_SessionBase.attempts`: wait this many seconds."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+def _attempt_loop(
+    session: _SessionBase, request: PreparedRequest, policy: RetryPolicy
+) -> Generator[_Sleep | _Wire, Any, Any]:
+    """The retry loop without I/O: yields `_Sleep` or a `_Wire` to send and receives the
+    `httpx.Response` (or the `httpx.HTTPError`) back; returns the decoded answer.
+
+    `Session.send` and `AsyncSession.send` only drive it, so their behaviour cannot differ.
+    """
+    wire = session.wire(request)
+    pacer = session._pacers[request.base]
+    attempt = 0
+    while True:
+        attempt += 1
+        session.stats.count(attempt)
+        wait = pacer.reserve()
+        if wait:
+            yield _Sleep(wait)
+        answer = yield wire
+        try:
+            if isinstance(answer, httpx.HTTPError):
+                raise session.transport_error(wire, answer, attempt)
+            return session.interpret(wire, answer, attempt)
+        except (errors.ApiError, errors.TransportError) as error:
+            delay = session.retry_delay(request, error, attempt, policy)
+            if delay is None:
+                raise
+            yield _Sleep(delay)
+
+
 class Session(_SessionBase):
     """Sends prepared requests with an `httpx.Client` (yours, or one it owns)."""
 
@@ -321,33 +357,27 @@ class Session(_SessionBase):
         self._sleep = sleep
 
     def send(self, request: PreparedRequest, retry: RetryPolicy | None = None) -> Any:
-        policy = retry or self.retry
-        wire = self.wire(request)
-        pacer = self._pacers[request.base]
-        attempt = 0
-        while True:
-            attempt += 1
-            self.stats.count(attempt)
-            wait = pacer.reserve()
-            if wait:
-                self._sleep(wait)
-            try:
+        steps = _attempt_loop(self, request, retry or self.retry)
+        answer: Any = None
+        try:
+            while True:
+                step = steps.send(answer)
+                answer = None
+                if isinstance(step, _Sleep):
+                    self._sleep(step.seconds)
+                    continue
                 try:
-                    response = self.http.request(
-                        wire.method,
-                        wire.url,
-                        headers=wire.headers,
-                        params=wire.params,
-                        content=wire.content,
+                    answer = self.http.request(
+                        step.method,
+                        step.url,
+                        headers=step.headers,
+                        params=step.params,
+                        content=step.content,
                     )
                 except httpx.HTTPError as exc:
-                    raise self.transport_error(wire, exc, attempt) from None
-                return self.interpret(wire, response, attempt)
-            except (errors.ApiError, errors.TransportError) as error:
-                delay = self.retry_delay(request, error, attempt, policy)
-                if delay is None:
-                    raise
-                self._sleep(delay)
+                    answer = exc
+        except StopIteration as done:
+            return done.value
 
     def close(self) -> None:
         if self._owns_client:
@@ -372,33 +402,27 @@ class AsyncSession(_SessionBase):
         self._sleep = sleep
 
     async def send(self, request: PreparedRequest, retry: RetryPolicy | None = None) -> Any:
-        policy = retry or self.retry
-        wire = self.wire(request)
-        pacer = self._pacers[request.base]
-        attempt = 0
-        while True:
-            attempt += 1
-            self.stats.count(attempt)
-            wait = pacer.reserve()
-            if wait:
-                await self._sleep(wait)
-            try:
+        steps = _attempt_loop(self, request, retry or self.retry)
+        answer: Any = None
+        try:
+            while True:
+                step = steps.send(answer)
+                answer = None
+                if isinstance(step, _Sleep):
+                    await self._sleep(step.seconds)
+                    continue
                 try:
-                    response = await self.http.request(
-                        wire.method,
-                        wire.url,
-                        headers=wire.headers,
-                        params=wire.params,
-                        content=wire.content,
+                    answer = await self.http.request(
+                        step.method,
+                        step.url,
+                        headers=step.headers,
+                        params=step.params,
+                        content=step.content,
                     )
                 except httpx.HTTPError as exc:
-                    raise self.transport_error(wire, exc, attempt) from None
-                return self.interpret(wire, response, attempt)
-            except (errors.ApiError, errors.TransportError) as error:
-                delay = self.retry_delay(request, error, attempt, policy)
-                if delay is None:
-                    raise
-                await self._sleep(delay)
+                    answer = exc
+        except StopIteration as done:
+            return done.value
 
     async def aclose(self) -> None:
         if self._owns_client:
