@@ -70,7 +70,8 @@ def fetch(
         while True:
             response = session.send(steps.send(response), retry)
     except StopIteration as done:
-        return done.value
+        items: list[dict[str, Any]] = done.value
+        return items
 
 
 async def afetch(
@@ -82,4 +83,5 @@ async def afetch(
         while True:
             response = await session.send(steps.send(response), retry)
     except StopIteration as done:
-        return done.value
+        items: list[dict[str, Any]] = done.value
+        return items

@@ -72,7 +72,8 @@ def fetch(
         while True:
             response = session.send(steps.send(response), retry)
     except StopIteration as done:
-        return done.value
+        items: list[dict[str, Any]] = done.value
+        return items
 
 
 async def afetch(
@@ -84,4 +85,5 @@ async def afetch(
         while True:
             response = await session.send(steps.send(response), retry)
     except StopIteration as done:
-        return done.value
+        items: list[dict[str, Any]] = done.value
+        return items
