@@ -59,7 +59,13 @@ class _Builder:
         meta = data["node"]
         credential = data.get("credential") or {"name": "", "fields": []}
         prefix = meta.get("env_prefix") or meta["name"].upper()
+        if naming.is_keyword(meta["name"]):
+            self.fail(
+                ("node", "name"),
+                f"node name {meta['name']!r} is a Python keyword, so `generated.{meta['name']}` could not be imported; choose another name",
+            )
         self.unique(credential["fields"], ("credential", "fields"), "credential field")
+        self.credential_fields(credential["fields"], prefix)
         creds = tuple(
             CredentialField(
                 name=f["name"],
@@ -99,6 +105,26 @@ class _Builder:
             resources=resources,
         )
 
+    def credential_fields(self, fields: list[dict[str, Any]], prefix: str) -> None:
+        envs: dict[str, int] = {}
+        for i, f in enumerate(fields):
+            path = ("credential", "fields", i)
+            if f["type"] == "options" and not f.get("options"):
+                self.fail(path + ("type",), "an options credential field needs a non-empty `options` list")
+            values = [o["value"] for o in f.get("options", [])]
+            if values and f.get("default", "") != "" and f["default"] not in values:
+                shown = ", ".join(repr(v) for v in sorted(values, key=str))
+                self.fail(path + ("default",), f"default {f['default']!r} is not among the options ({shown})")
+            env = naming.env_var(prefix, f["name"])
+            first = envs.setdefault(env, i)
+            if first != i and fields[first]["name"] != f["name"]:
+                line, col = self.doc.where(("credential", "fields", first, "name"))
+                self.fail(
+                    path + ("name",),
+                    f"credential fields {f['name']!r} and {fields[first]['name']!r} (line {line}, column {col}) "
+                    f"both become the environment variable {env!r}",
+                )
+
     def options(self, raw: list[dict[str, Any]]) -> tuple[Option, ...]:
         return tuple(Option(o["value"], o["label"], o.get("description", "")) for o in raw)
 
@@ -133,6 +159,8 @@ class _Builder:
             maximum=raw.get("maximum"),
             options=self.options(raw.get("options", [])),
         )
+        if setting.type == "options" and not setting.options:
+            self.fail(("settings", i, "type"), "an options setting needs a non-empty `options` list")
         self.check_default(("settings", i), setting.type, setting.default, setting.minimum, setting.maximum, setting.options)
         return setting
 
@@ -266,6 +294,23 @@ class _Builder:
         if kind == "fixedCollection" and "mapping" not in raw:
             self.fail(path + ("type",), "a fixedCollection needs `mapping: {key: ..., value: ...}` naming its key and value fields")
         location = raw.get("in", "none")
+        explicit = raw.get("python_name")
+        if explicit and naming.is_keyword(explicit):
+            self.fail(path + ("python_name",), f"python_name {explicit!r} is a Python keyword; choose another name")
+        elif explicit in naming.RESERVED:
+            self.fail(path + ("python_name",), f"python_name {explicit!r} is a name the generated code uses itself; choose another name")
+        if raw.get("minimum") is not None and raw.get("maximum") is not None and raw["minimum"] > raw["maximum"]:
+            self.fail(path + ("minimum",), f"minimum {raw['minimum']} is above the maximum {raw['maximum']}")
+        if location == "path" and parent is not None:
+            self.fail(
+                path + ("in",),
+                f"parameter {raw['name']!r} is sent in the path but is inside the collection {parent!r}, so it may be missing; "
+                "make it a top-level parameter with `required: true`",
+            )
+        option_values = [o.value for o in options]
+        for key in raw.get("value_map", {}):
+            if kind == "options" and key not in option_values:
+                self.fail(path + ("value_map", key), f"value_map renames {key!r}, which is not an option of {raw['name']!r}", key=True)
         if raw.get("spread") and kind not in ("json", "fixedCollection"):
             self.fail(path + ("spread",), "`spread` needs a json or fixedCollection parameter (an object to merge)")
         if raw.get("spread") and location not in ("body", "query"):
@@ -378,6 +423,21 @@ class _Builder:
                 if py in py_ops and resource["operations"][py_ops[py]]["name"] != op["name"]:
                     self.fail(("resources", i, "operations", j, "name"), f"operation {op['name']!r} and {resource['operations'][py_ops[py]]['name']!r} both become the Python name {py!r}")
                 py_ops.setdefault(py, j)
+        functions: dict[str, tuple[int, int]] = {}
+        for i, resource in enumerate(resources):
+            for j, op in enumerate(resource["operations"]):
+                function = naming.function_name(resource["name"], op["name"])
+                first = functions.setdefault(function, (i, j))
+                other = resources[first[0]]
+                same_resource_name = naming.python_name(other["name"]) == naming.python_name(resource["name"])
+                if first[0] != i and not same_resource_name:  # else reported as a resource collision
+                    line, col = self.doc.where(("resources", first[0], "operations", first[1], "name"))
+                    self.fail(
+                        ("resources", i, "operations", j, "name"),
+                        f"operation '{resource['name']}.{op['name']}' and "
+                        f"'{other['name']}.{other['operations'][first[1]]['name']}' (line {line}, column {col}) "
+                        f"both become the Python function {function!r}",
+                    )
         py_resources: dict[str, str] = {}
         for i, resource in enumerate(resources):
             py = naming.python_name(resource["name"])

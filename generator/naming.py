@@ -11,8 +11,12 @@ import keyword
 import re
 
 # Names a generated signature or module already uses for itself.
-_RESERVED = {"self", "cls", "client", "session", "retry", "timeout", "http_client", "base_urls", "credentials"}
-_SHADOWED = set(dir(builtins)) | set(keyword.kwlist) | set(keyword.softkwlist) | _RESERVED
+RESERVED = frozenset({"self", "cls", "client", "session", "retry", "timeout", "http_client", "base_urls", "credentials"})
+_SHADOWED = set(dir(builtins)) | set(keyword.kwlist) | set(keyword.softkwlist) | RESERVED
+
+
+def is_keyword(name: str) -> bool:
+    return keyword.iskeyword(name) or keyword.issoftkeyword(name)
 
 
 def snake(name: str) -> str:

@@ -105,7 +105,7 @@ class Scenario:
 
 
 def _artifacts_of(run: BatchRun) -> list[str]:
-    texts = [json.dumps(run.main, default=str), json.dumps(run.error, default=str), repr(run.main), repr(run.error)]
+    texts = [json.dumps(run.main, default=str), json.dumps(run.error, default=str), repr(run.main), repr(run.error), run.session_repr]
     for item in run.main + run.error:
         for key in ("error", "apiMessage"):
             if key in item["json"]:
@@ -183,11 +183,8 @@ def off_error(logs: LogCollector) -> Scenario:
 
 
 def _stop(server: FakeCustomerIo, batch: Batch, retry: Any) -> BatchRun:
-    run = BatchRun(batch)
-    with pytest.raises(ItemError) as caught:
-        run_batch(server, batch, retry=retry, settings={"onError": "stopWorkflow"}, sleep=Recorder())
-    run.stopped = caught.value
-    run.main = caught.value.partial.main  # type: ignore[attr-defined]
+    run = run_batch(server, batch, retry=retry, settings={"onError": "stopWorkflow"}, sleep=Recorder())
+    assert isinstance(run.stopped, ItemError)
     return run
 
 
@@ -391,9 +388,11 @@ def test_retries_on_every_wait_is_a_retry_and_is_bounded(retries_on: Scenario) -
     for index, run in enumerate(retries_on.runs):
         waits = retries_on.waits[index]
         assert all(0 <= w <= max(cap, 0.1) for w in waits)  # 0.1 s: App API pacing at 10/s
+        entries = retries_on.entries(run.batch)
+        assert run.attempts == len(entries), "the session counted every request the server received"
+        assert run.retries == len(entries) - len(run.batch.items)
         if run.batch.op != "campaign.getMetrics":  # tracking: no pacing, so one wait per retry
-            entries = retries_on.entries(run.batch)
-            assert len(waits) == len(entries) - len(run.batch.items)
+            assert len(waits) == run.retries
             assert all(w <= cap for w in waits)
             honoured = sum(1 for e in entries if e.fault == "429_retry_after")
             assert sum(1 for w in waits if w == RETRY_AFTER) >= honoured

@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from generated.customerio import RetryPolicy, Timeouts, execute
+from generated.customerio import ItemError, RetryPolicy, Timeouts, execute
+from generated.customerio._node import NODE
+from generated.customerio._runtime.http import Session
 from tests.fakes.customerio_server import FakeCustomerIo, JournalEntry, run_server
 
 SITE_ID = "site_reliability"
@@ -215,6 +216,9 @@ class BatchRun:
     main: list[dict[str, Any]] = field(default_factory=list)
     error: list[dict[str, Any]] = field(default_factory=list)
     stopped: BaseException | None = None
+    attempts: int | None = None  # requests the session sent (first attempts and retries)
+    retries: int | None = None
+    session_repr: str = ""
 
 
 class Recorder:
@@ -229,26 +233,16 @@ class Recorder:
 
 
 def run_batch(server: FakeCustomerIo, batch: Batch, *, retry: RetryPolicy, settings: dict[str, Any], sleep: Callable[[float], None]) -> BatchRun:
+    """`execute()` over the batch through a session of our own, so its attempt counts can be read."""
     run = BatchRun(batch)
-    result = execute(batch.parameters, batch.items, CREDS, settings, base_urls={"tracking": server.track_url, "app": server.app_url},
-                     retry=retry, timeout=TIMEOUTS, sleep=sleep)
-    run.main, run.error = result.main, result.error
+    session = Session(NODE, CREDS, base_urls={"tracking": server.track_url, "app": server.app_url}, retry=retry, timeout=TIMEOUTS, sleep=sleep)
+    run.session_repr = repr(session)
+    try:
+        result = execute(batch.parameters, batch.items, None, settings, session=session)
+        run.main, run.error = result.main, result.error
+    except ItemError as stop:  # onError=stopWorkflow
+        run.stopped, run.main = stop, stop.partial.main  # type: ignore[attr-defined]
+    finally:
+        run.attempts, run.retries = session.stats.attempts, session.stats.retries
+        session.close()
     return run
-
-
-def figures(server: FakeCustomerIo, items: int, duplicates: int, lost: int) -> dict[str, Any]:
-    counts = server.fault_counts()
-    requests = len(server.journal)
-    return {
-        "items": items,
-        "requests": requests,
-        "retries": requests - items,
-        "faults": {kind: counts.get(kind, 0) for kind in FAULT_KINDS},
-        "faults_total": sum(counts.values()),
-        "duplicates": duplicates,
-        "lost": lost,
-    }
-
-
-def by_endpoint(journal: list[JournalEntry]) -> Counter[str]:
-    return Counter(e.endpoint or "?" for e in journal)

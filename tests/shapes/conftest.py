@@ -20,8 +20,10 @@ from types import ModuleType
 
 import pytest
 
-from generator.cli import main as nodegen
-from tests.shapes.servers import HolidayServer, TaskServer, WeatherServer
+pytest.register_assert_rewrite("tests.shapes.helpers")
+
+from generator.cli import main as nodegen  # noqa: E402
+from tests.shapes.servers import HolidayServer, TaskServer, WeatherServer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "tests" / "specs" / "good"

@@ -371,7 +371,7 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     ("task.update", {"taskId": "t1", "updateMode": "json", "updateJson": '{"owner": "bob"}'}, "updateJson"),
     ("task.update", {"taskId": "t1", "updateMode": "json", "updateJson": "[1, 2]"}, "updateJson"),
     ("task.update", {"taskId": "t1", "updateMode": "json", "updateJson": "{not json"}, "updateJson"),
-    ("task.update", {"taskId": "t1", "updateFields": {"title": ""}}, "title"),
+    ("task.update", {"taskId": "t1", "updateFields": {"priority": "urgent"}}, "priority"),
     ("task.update", {"taskId": "t1", "updateMode": "yaml"}, "updateMode"),
     ("project.getAll", {"limit": 51}, "limit"),
     ("project.archive", {"projectId": "p1", "reason": "é" * 26}, "reason"),  # 52 UTF-8 bytes > 50
