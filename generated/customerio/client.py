@@ -15,6 +15,37 @@ from ._runtime import runner
 from ._runtime.http import AsyncSession, RetryPolicy, Session, Timeouts
 
 
+def execute(
+    parameters: Mapping[str, Any],
+    items: Sequence[Mapping[str, Any]] | None = None,
+    credentials: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    http_client: httpx.Client | None = None,
+    **options: Any,
+) -> runner.ExecutionResult:
+    """Run the node over `items` as n8n would (see the package README, "Running like n8n").
+
+    `options`: `base_urls`, `timeout`, `retry`, `rate`, `pace`, `concurrency`, `on_item`.
+    """
+    return runner.execute(
+        NODE, models, parameters, items, credentials, settings, http_client, **options
+    )
+
+
+async def execute_async(
+    parameters: Mapping[str, Any],
+    items: Sequence[Mapping[str, Any]] | None = None,
+    credentials: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    **options: Any,
+) -> runner.ExecutionResult:
+    """The async twin of `execute`, with the same semantics."""
+    return await runner.execute_async(
+        NODE, models, parameters, items, credentials, settings, http_client, **options
+    )
+
+
 def _credentials(
     given: Mapping[str, Any] | None, fields: Mapping[str, str | None]
 ) -> dict[str, Any]:

@@ -469,7 +469,7 @@ class _SpecBuilder:
             doc["default_resource"] = draw(st.sampled_from([r["name"] for r in resources]))
         if self.maybe(1):
             doc["deviations"] = [
-                {"id": f"D{i + 1}", "title": self.text(), "n8n": self.text(), "ours": self.text(), **({"before": self.text(), "after": self.text()} if self.maybe(1) else {})}
+                {"id": f"D{i + 1}", "title": self.text(), "n8n": self.text(), "ours": self.text(), **({"before": self.text(), "after": self.text()} if self.avoid or self.maybe(1) else {})}  # KNOWN_BUG_DEVIATION_EXAMPLES
                 for i in range(draw(st.integers(1, 2)))
             ]
         return doc

@@ -46,7 +46,12 @@ from tests.property.harness import (
 )
 from tests.property.specs import MARKER, STYLES, all_params, operations, same, specs
 
-SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+SUPPRESSED = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture]
+
+
+def budget(examples: int) -> settings:
+    """Each example generates a package (~1 s: black and datamodel-code-generator dominate)."""
+    return settings(max_examples=examples, deadline=None, suppress_health_check=SUPPRESSED)
 
 
 @pytest.fixture
@@ -124,8 +129,7 @@ print(json.dumps(problems))
 """
 
 
-@SLOW
-@settings(max_examples=12)
+@budget(12)
 @given(doc=specs(), style=STYLES, data=st.data())
 def test_every_valid_spec_compiles_imports_and_answers_help(workdir: Path, doc: dict[str, Any], style: str, data: st.DataObject) -> None:
     root = _fresh(workdir / "p1")
@@ -146,19 +150,11 @@ def test_every_valid_spec_compiles_imports_and_answers_help(workdir: Path, doc: 
     for r in doc["resources"]:
         assert r["name"] in top_help.stdout
     assert op_help.returncode == 0, op_help.stderr[-4000:]
-    flags = op_help.stdout.replace("\n", " ")
-    for p, _ in all_params(op):
-        python_name = p.get("python_name") or names_of(names, resource, op)[p["name"]]
-        assert "--" + python_name.strip("_").replace("_", "-") in flags, python_name
-
-
-def names_of(names: dict[str, Any], resource: dict[str, Any], op: dict[str, Any]) -> dict[str, str]:
-    for r in names["resources"]:
-        if r["name"] == resource["name"]:
-            for o in r["operations"]:
-                if o["name"] == op["name"]:
-                    return {p["name"]: p["python"] for p in o["params"]}
-    raise KeyError(op["name"])
+    shown = op_help.stdout
+    op_names = next(o for r in names["resources"] if r["name"] == resource["name"] for o in r["operations"] if o["name"] == op["name"])
+    for p in op_names["params"]:
+        flag = "--" + p["python"].strip("_").replace("_", "-")
+        assert flag + " " in shown or flag + "\n" in shown or flag + "/" in shown, flag
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,8 +169,7 @@ def mypy_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("mypy")
 
 
-@SLOW
-@settings(max_examples=6)
+@budget(6)
 @given(doc=specs(), style=STYLES)
 def test_every_valid_spec_passes_mypy_strict(mypy_root: Path, doc: dict[str, Any], style: str) -> None:
     doc = {**doc, "node": {**doc["node"], "name": MYPY_NODE}}
@@ -199,8 +194,7 @@ def test_every_valid_spec_passes_mypy_strict(mypy_root: Path, doc: dict[str, Any
 # ---------------------------------------------------------------------------------------------
 
 
-@SLOW
-@settings(max_examples=4)
+@budget(4)
 @given(doc=specs(), style=STYLES)
 def test_generation_is_byte_identical_across_runs_caches_and_hash_seeds(workdir: Path, doc: dict[str, Any], style: str) -> None:
     roots = [_fresh(workdir / name) for name in ("a", "b", "c")]
@@ -229,8 +223,7 @@ def test_generation_is_byte_identical_across_runs_caches_and_hash_seeds(workdir:
 # ---------------------------------------------------------------------------------------------
 
 
-@SLOW
-@settings(max_examples=12)
+@budget(12)
 @given(doc=specs(), style=STYLES)
 def test_docs_name_every_operation_and_parameter_and_schema_has_one_model_per_operation(workdir: Path, doc: dict[str, Any], style: str) -> None:
     files = compile_doc(_fresh(workdir / "p4"), doc, style)
@@ -359,8 +352,7 @@ def _actual_node_texts(node: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@SLOW
-@settings(max_examples=12)
+@budget(12)
 @given(doc=specs(), style=STYLES)
 def test_spec_text_reaches_node_exactly_and_never_becomes_code(workdir: Path, doc: dict[str, Any], style: str) -> None:
     root = _fresh(workdir / "p5")
@@ -371,8 +363,7 @@ def test_spec_text_reaches_node_exactly_and_never_becomes_code(workdir: Path, do
     for path, source in python_files(files).items():
         ast.parse(source, filename=path)  # every generated module parses
         assert marker_outside_strings(source, MARKER) == [], path
-        assert not {"__import__", "nodegen_pwned", "system"} & code_identifiers(source) - {"system"} or "/_runtime/" in path, path
-        assert "nodegen_pwned" not in code_identifiers(source), path
+        assert not {"__import__", "nodegen_pwned"} & code_identifiers(source), path
     # the texts, exactly, in the running package
     node = probe(root, NODE_PROBE, f"generated.{doc['node']['name']}")
     assert same(json.loads(json.dumps(_actual_node_texts(node))), json.loads(json.dumps(_expected_node_texts(doc))))
@@ -434,8 +425,7 @@ def sample_value(p: dict[str, Any]) -> Any:
     return {"k": "v"}  # fixedCollection
 
 
-@SLOW
-@settings(max_examples=8)
+@budget(8)
 @given(doc=specs(), style=STYLES)
 def test_every_parameter_passes_through_its_typed_model(workdir: Path, doc: dict[str, Any], style: str) -> None:
     root = _fresh(workdir / "p6")

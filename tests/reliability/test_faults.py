@@ -221,6 +221,22 @@ def stop_on(logs: LogCollector) -> Scenario:
 
 
 @pytest.fixture(scope="module")
+def stop_concurrent(logs: LogCollector) -> Scenario:
+    """stopWorkflow, retries off, 8 items in flight: items already running when one fails finish."""
+    with fault_server(seed=8) as server:
+        batch = tracks(300, PEOPLE, "k")
+        run = BatchRun(batch)
+        with pytest.raises(ItemError) as caught:
+            execute(batch.parameters, batch.items, CREDS, {"onError": "stopWorkflow"}, base_urls={"tracking": server.track_url},
+                    retry=RETRY_OFF, timeout=TIMEOUTS, concurrency=8)
+        run.stopped, run.main = caught.value, caught.value.partial.main  # type: ignore[attr-defined]
+        scenario = Scenario("stopWorkflow, retries off, concurrency 8", server, [run])
+        settle(server)
+    scenario.artifacts += _artifacts_of(run) + _error_texts(caught.value)
+    return scenario
+
+
+@pytest.fixture(scope="module")
 def concurrent(logs: LogCollector) -> Scenario:
     """The same guarantees with 8 requests in flight: threads (execute) and asyncio (execute_async)."""
     with fault_server(seed=7) as server:
@@ -424,6 +440,7 @@ def _outcomes(run: BatchRun) -> dict[int, dict[str, Any]]:
 def test_retries_off_every_input_comes_out_once(off: Scenario) -> None:
     for run in off.runs:
         n = len(run.batch.items)
+        assert run.attempts == n and run.retries == 0
         assert len(run.main) + len(run.error) == n
         assert _paired(run) == Counter(range(n)), "no input index missing or doubled"
         if off.name.endswith("continueRegularOutput"):
@@ -527,6 +544,20 @@ def test_stop_workflow_with_retries_stops_only_when_retries_run_out(stop_on: Sce
     assert sum(stop_on.server.fault_counts().values()) > len(attempts), "random faults before it were retried away"
 
 
+def test_stop_workflow_with_concurrency_names_every_item_sent(stop_concurrent: Scenario) -> None:
+    (run,) = stop_concurrent.runs
+    error = run.stopped
+    assert isinstance(error, ItemError)
+    entries = {token_of(e): e for e in stop_concurrent.server.journal}
+    assert len(entries) == len(stop_concurrent.server.journal), "one request per item"
+    started = {i for i, token in enumerate(run.batch.tokens) if token in entries}
+    failed = {i for i in started if entries[run.batch.tokens[i]].fault is not None}
+    assert error.item_index == min(failed), "the first failing item in input order"
+    assert error.sent_items == sorted(started - failed), "every item that went through, even after the failing one"
+    assert len(started) < len(run.batch.items), "items not started when it failed are not sent"
+    assert [i["pairedItem"]["item"] for i in run.main] == [i for i in error.sent_items if i < error.item_index]
+
+
 # ---------------------------------------------------------------------------------- typed errors
 
 
@@ -585,9 +616,9 @@ def test_a_timed_out_put_can_land_after_a_later_update() -> None:
 
 def test_no_api_key_in_any_output_error_repr_or_log(
     retries_on: Scenario, off_regular: Scenario, off_error: Scenario, stop_off: Scenario, stop_on: Scenario,
-    concurrent: Scenario, client_errors: tuple[list[NodeError], list[str]], logs: LogCollector,
+    stop_concurrent: Scenario, concurrent: Scenario, client_errors: tuple[list[NodeError], list[str]], logs: LogCollector,
 ) -> None:
-    texts = [t for s in (retries_on, off_regular, off_error, stop_off, stop_on, concurrent) for t in s.artifacts]
+    texts = [t for s in (retries_on, off_regular, off_error, stop_off, stop_on, stop_concurrent, concurrent) for t in s.artifacts]
     texts += client_errors[1] + logs.lines
     basic = base64.b64encode(f"{SITE_ID}:{TRACKING_KEY}".encode()).decode()
     secrets = [TRACKING_KEY, APP_KEY, basic, f"Bearer {APP_KEY}", TRACKING_KEY[4:], APP_KEY[4:]]
@@ -649,7 +680,7 @@ def _figures(scenario: Scenario, duplicates: int, lost: int, items: int | None =
 
 
 def test_figures(retries_on: Scenario, off_regular: Scenario, off_error: Scenario, stop_off: Scenario, stop_on: Scenario,
-                 concurrent: Scenario, tmp_path_factory: pytest.TempPathFactory) -> None:
+                 stop_concurrent: Scenario, concurrent: Scenario, tmp_path_factory: pytest.TempPathFactory) -> None:
     duplicates, lost = _retries_on_losses(retries_on)
     assert (duplicates, lost) == (0, 0)
     figures = {"retries on": _figures(retries_on, duplicates, lost)}
@@ -659,11 +690,12 @@ def test_figures(retries_on: Scenario, off_regular: Scenario, off_error: Scenari
         failed = sum(1 for r in scenario.runs for i in r.main + r.error if "error" in i["json"])
         figures[scenario.name] = {**_figures(scenario, 0, scenario.items - outputs), "failed_items": failed,
                                   "failed_but_applied": FIGURES.get("ambiguous", {}).get(scenario.name)}
-    for scenario in (stop_off, stop_on):
+    for scenario in (stop_off, stop_on, stop_concurrent):
         (run,) = scenario.runs
         stopped = run.stopped
         assert isinstance(stopped, ItemError)
-        figures[scenario.name] = {**_figures(scenario, 0, 0, items=stopped.item_index + 1), "stopped_at": stopped.item_index}
+        started = len({token_of(e) for e in scenario.server.journal})
+        figures[scenario.name] = {**_figures(scenario, 0, 0, items=started), "stopped_at": stopped.item_index, "sent_items": len(stopped.sent_items)}
     figures["total"] = {
         "items": sum(f["items"] for f in figures.values()),
         "requests": sum(f["requests"] for f in figures.values()),
