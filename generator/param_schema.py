@@ -10,8 +10,9 @@ from typing import Any
 
 from generator import naming
 from generator.runtime.descriptors import Field, Node
+from generator.runtime.transforms import EMAIL
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL_PATTERN = f"^{EMAIL.pattern}$"
 
 
 def field_schema(f: Field) -> dict[str, Any]:
@@ -45,8 +46,8 @@ def field_schema(f: Field) -> dict[str, Any]:
     schema["title"] = f.display_name
     if f.description:
         schema["description"] = f.description
-    if f.has_default and not f.required:
-        schema["default"] = f.default
+    if f.has_default and not f.always_required and f.parent is None:
+        schema["default"] = f.default  # a collection option that was not added has no value
     return schema
 
 
@@ -60,7 +61,7 @@ def parameters_schema(node: Node) -> dict[str, Any]:
                 "description": f"Parameters of {node.display_name} {resource.display_name}: {op.display_name} ({op.qualified_name}).",
                 "additionalProperties": False,
                 "properties": {f.python_name: field_schema(f) for f in op.fields},
-                "required": [f.python_name for f in op.fields if f.required],
+                "required": [f.python_name for f in op.fields if f.always_required],
             }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -26,9 +26,9 @@ def annotation(f: Field) -> str:
 
 def parameter(f: Field) -> str:
     """`name: type = default` for a keyword-only parameter of a generated function."""
-    if f.required:
+    if f.always_required:
         return f"{f.python_name}: {annotation(f)}"
-    if f.has_default and f.default is not None and f.type in ("options", "boolean", "integer", "number"):
+    if f.has_default and f.parent is None and f.default is not None and f.type in ("options", "boolean", "integer", "number"):
         return f"{f.python_name}: {annotation(f)} = {literal(f.default)}"
     return f"{f.python_name}: {annotation(f)} | None = None"
 

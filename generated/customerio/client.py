@@ -266,10 +266,10 @@ class CampaignResource:
         period: Literal["hours", "days", "weeks", "months"] = "days",
         json_parameters: bool = False,
         additional_fields_json: str | dict[str, Any] | list[Any] | None = None,
-        steps: int = 0,
-        type_: Literal[
-            "email", "empty", "push", "slack", "twilio", "urbanAirship", "webhook"
-        ] = "empty",
+        steps: int | None = None,
+        type_: (
+            Literal["email", "empty", "push", "slack", "twilio", "urbanAirship", "webhook"] | None
+        ) = None,
         retry: RetryPolicy | None = None,
     ) -> dict[str, Any]:
         """Get Metrics: Get metrics for a campaign
@@ -316,10 +316,10 @@ class AsyncCampaignResource:
         period: Literal["hours", "days", "weeks", "months"] = "days",
         json_parameters: bool = False,
         additional_fields_json: str | dict[str, Any] | list[Any] | None = None,
-        steps: int = 0,
-        type_: Literal[
-            "email", "empty", "push", "slack", "twilio", "urbanAirship", "webhook"
-        ] = "empty",
+        steps: int | None = None,
+        type_: (
+            Literal["email", "empty", "push", "slack", "twilio", "urbanAirship", "webhook"] | None
+        ) = None,
         retry: RetryPolicy | None = None,
     ) -> dict[str, Any]:
         """Get Metrics: Get metrics for a campaign
@@ -416,7 +416,7 @@ class Client:
         retry: RetryPolicy | None = None,
         pace: bool = True,
     ) -> None:
-        fields = {
+        fields: dict[str, str | None] = {
             "trackingApiKey": tracking_api_key,
             "region": region,
             "trackingSiteId": tracking_site_id,
@@ -483,7 +483,7 @@ class AsyncClient:
         retry: RetryPolicy | None = None,
         pace: bool = True,
     ) -> None:
-        fields = {
+        fields: dict[str, str | None] = {
             "trackingApiKey": tracking_api_key,
             "region": region,
             "trackingSiteId": tracking_site_id,

@@ -160,14 +160,14 @@ class CampaignGetMetricsParams(BaseModel):
     """
     Object that may set `period`, `steps` and `type`
     """
-    steps: Annotated[int, Field(ge=0, le=120, title="Steps")] = 0
+    steps: Annotated[int | None, Field(ge=0, le=120, title="Steps")] = None
     """
     Integer specifying how many steps to return. Defaults to the maximum number of timeperiods available, or 12 when using the months period. Maximum timeperiods available are 24 hours, 45 days, 12 weeks and 120 months
     """
     type_: Annotated[
-        Literal["email", "empty", "push", "slack", "twilio", "urbanAirship", "webhook"],
+        Literal["email", "empty", "push", "slack", "twilio", "urbanAirship", "webhook"] | None,
         Field(title="Type"),
-    ] = "empty"
+    ] = None
     """
     Specify metric type
     """

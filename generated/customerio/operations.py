@@ -290,10 +290,10 @@ def campaign_get_metrics(
     period: Literal["hours", "days", "weeks", "months"] = "days",
     json_parameters: bool = False,
     additional_fields_json: str | dict[str, Any] | list[Any] | None = None,
-    steps: int = 0,
-    type_: Literal[
-        "email", "empty", "push", "slack", "twilio", "urbanAirship", "webhook"
-    ] = "empty",
+    steps: int | None = None,
+    type_: (
+        Literal["email", "empty", "push", "slack", "twilio", "urbanAirship", "webhook"] | None
+    ) = None,
     retry: RetryPolicy | None = None,
 ) -> dict[str, Any]:
     """Get Metrics: Get metrics for a campaign
@@ -324,10 +324,10 @@ async def campaign_get_metrics_async(
     period: Literal["hours", "days", "weeks", "months"] = "days",
     json_parameters: bool = False,
     additional_fields_json: str | dict[str, Any] | list[Any] | None = None,
-    steps: int = 0,
-    type_: Literal[
-        "email", "empty", "push", "slack", "twilio", "urbanAirship", "webhook"
-    ] = "empty",
+    steps: int | None = None,
+    type_: (
+        Literal["email", "empty", "push", "slack", "twilio", "urbanAirship", "webhook"] | None
+    ) = None,
     retry: RetryPolicy | None = None,
 ) -> dict[str, Any]:
     """Get Metrics: Get metrics for a campaign

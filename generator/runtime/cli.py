@@ -18,7 +18,7 @@ import json
 import sys
 import time
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO, Any, Self
 
 import click
 
@@ -48,8 +48,10 @@ class _OrExpression(click.ParamType):  # type: ignore[type-arg]  # generic only 
 def _describe(f: Field) -> str:
     parts = [f.description.strip()] if f.description else []
     facts = [f"type: {f.type}"]
-    if f.required:
+    if f.always_required:
         facts.append("required")
+    elif f.required:
+        facts.append("required when it applies")
     if f.has_default and not f.required and f.default not in (None, "", {}):
         facts.append(f"default: {json.dumps(f.default)}")
     if f.minimum is not None or f.maximum is not None:
@@ -104,6 +106,8 @@ def _values(op: Operation, given: Mapping[str, Any]) -> dict[str, Any]:
         value = given.get(f.python_name)
         if value is None or value == ():
             continue
+        if f.type == "options" and isinstance(value, str) and not value.startswith("="):
+            value = next((o.value for o in f.options if str(o.value) == value), value)
         if f.type == "fixedCollection":
             pairs = {}
             for entry in value:
@@ -411,7 +415,7 @@ def _run_items(
 
 
 class _NoBar:
-    def __enter__(self) -> _NoBar:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

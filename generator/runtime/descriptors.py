@@ -59,6 +59,15 @@ class Field:
     multiple: bool = False
 
     @property
+    def always_required(self) -> bool:
+        """Required whatever the other values: a top-level field with no display conditions.
+
+        A required field that can be hidden is required only when it applies (checked at run
+        time), and a collection option is never required up front.
+        """
+        return self.required and self.parent is None and not self.show and not self.hide
+
+    @property
     def cli_flag(self) -> str:
         return "--" + self.python_name.strip("_").replace("_", "-")
 

@@ -56,7 +56,8 @@ def item_values(
     for f in op.fields:
         if f.parent is None:
             if f.name in parameters:
-                values[f.name] = _resolve(parameters[f.name], f.name, context, problems)
+                value = _resolve(parameters[f.name], f.name, context, problems)
+                values[f.name] = _pairs(f, value) if f.type == "fixedCollection" else value
             elif f.has_default:
                 values[f.name] = f.default
         elif f.name in collections.get(f.parent, {}):
@@ -66,8 +67,9 @@ def item_values(
             values[f.name] = _pairs(f, raw) if f.type == "fixedCollection" else raw
     if problems:
         raise ValidationError(problems)
+    values = {name: _coerce(op.field(name), value) for name, value in values.items()}
     active = active_fields(op, values)
-    return {f.python_name: _coerce(f, values[f.name]) for f in active if f.name in values}
+    return {f.python_name: values[f.name] for f in active if f.name in values}
 
 
 def _resolve(
@@ -97,7 +99,15 @@ def _pairs(f: Field, raw: Any) -> Any:
 
 
 def _coerce(f: Field, value: Any) -> Any:
-    # n8n hands numbers from item JSON straight to string parameters (ids are often numbers).
-    if f.type == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+    """n8n hands item JSON straight to parameters: numbers where ids are text, "true" for booleans."""
+    if f.type == "string" and _is_number(value):
         return str(value)
+    if f.transform == "comma_list" and isinstance(value, list):
+        return [str(v) if _is_number(v) else v for v in value]
+    if f.type == "boolean" and value in ("true", "false"):
+        return value == "true"
     return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -150,10 +150,15 @@ def _collect(plan: _Plan, items: Sequence[Any], outcomes: list[ItemOutcome]) -> 
         result.failed.append(outcome.index)
         mode = plan.settings.on_error
         if mode == "stopWorkflow":
-            # With concurrency, items after this one may have been in flight: they count as sent.
-            sent = [o.index for o in outcomes if o.error is None]
-            stop = errors.ItemError(outcome.index, outcome.error, sent)
-            stop.partial = result  # type: ignore[attr-defined]  # the outputs of the items before it
+            # With concurrency, items after this one may have been in flight: report them too.
+            done = [o for o in outcomes if o.error is None]
+            others = [o.index for o in outcomes if o.error is not None and o is not outcome]
+            stop = errors.ItemError(outcome.index, outcome.error, [o.index for o in done], others)
+            partial = ExecutionResult(
+                succeeded=[o.index for o in done], failed=[outcome.index, *others]
+            )
+            partial.main = [item for o in done for item in o.outputs or []]
+            stop.partial = partial  # type: ignore[attr-defined]  # every output of the items sent
             raise stop from outcome.error
         (result.main if mode == "continueRegularOutput" else result.error).append(
             error_item(outcome.index, outcome.error)

@@ -81,7 +81,7 @@ DEVIATIONS: dict[str, set[str]] = {
     "customer_upsert_fields_global": {"D7", "D8"},  # created_at integer seconds; custom properties top-level, not in `data`
     "customer_upsert_invalid_createdAt": {"D7"},  # an invalid date is a ValidationError, not created_at null
     "customer_upsert_invalid_json_continueOnFail": {"D11"},  # the error item adds errorType, parameters and pairedItem
-    "customer_upsert_json_multi_expr_global": {"D2"},  # JSON keys of earlier items do not accumulate
+    "customer_upsert_json_multi_expr_global": {"D2", "D7"},  # no key accumulation; created_at as seconds
     "customer_upsert_multi_expr_eu": {"D2", "D7", "D8"},  # no email/created_at leak into item 2; integer seconds; custom properties top-level
     "customer_upsert_multi_item_body_leak": {"D2"},  # item 1 (empty email and createdAt) sends {} instead of item 0's values
     "error_400_stop_event_track": {"D13"},  # empty event name is a ValidationError at item 0, no request (n8n sends it, gets 400)

@@ -1,4 +1,4 @@
-"""Shared pieces of the reliability tests: credentials, fault mix, the item workload and figures.
+"""Shared pieces of the reliability tests: credentials, fault mix, the item workload, helpers.
 
 The workload is a mix of operations run with `execute()` (n8n parameters with per-item
 expressions, so every item's request is distinct and can be found again in the server's
@@ -99,7 +99,7 @@ class Batch:
 
 def upserts(n: int, people: int, tag: str) -> Batch:
     """Person p{k} is updated n/people times; every update sets the same keys (so the last wins)."""
-    items = [{"json": {"k": f"{tag}p{i % people:03d}", "seq": i, "round": i // people, "email": f"{tag}p{i % people:03d}.{i}@example.com"}} for i in range(n)]
+    items: list[dict[str, Any]] = [{"json": {"k": f"{tag}p{i % people:03d}", "seq": i, "round": i // people, "email": f"{tag}p{i % people:03d}.{i}@example.com"}} for i in range(n)]
     parameters = {
         "resource": "customer",
         "operation": "upsert",
@@ -117,7 +117,7 @@ def upserts(n: int, people: int, tag: str) -> Batch:
 
 
 def tracks(n: int, people: int, tag: str) -> Batch:
-    items = [{"json": {"cid": f"{tag}p{i % people:03d}", "name": f"{tag}evt-{i:04d}", "n": i}} for i in range(n)]
+    items: list[dict[str, Any]] = [{"json": {"cid": f"{tag}p{i % people:03d}", "name": f"{tag}evt-{i:04d}", "n": i}} for i in range(n)]
     parameters = {
         "resource": "event",
         "operation": "track",
@@ -129,14 +129,14 @@ def tracks(n: int, people: int, tag: str) -> Batch:
 
 
 def anonymous(n: int, tag: str) -> Batch:
-    items = [{"json": {"name": f"{tag}anon-{i:04d}"}} for i in range(n)]
+    items: list[dict[str, Any]] = [{"json": {"name": f"{tag}anon-{i:04d}"}} for i in range(n)]
     parameters = {"resource": "event", "operation": "trackAnonymous", "eventName": "={{ $json.name }}",
                   "additionalFields": {"customAttributes": {"customAttribute": [{"key": "i", "value": "={{ $itemIndex }}"}]}}}
     return Batch("event.trackAnonymous", parameters, items, [it["json"]["name"] for it in items])
 
 
 def segment_adds(n: int, segments: int, tag: str) -> Batch:
-    items = [{"json": {"seg": 100 + i % segments, "a": f"{tag}m{i:04d}a", "b": f"{tag}m{i:04d}b"}} for i in range(n)]
+    items: list[dict[str, Any]] = [{"json": {"seg": 100 + i % segments, "a": f"{tag}m{i:04d}a", "b": f"{tag}m{i:04d}b"}} for i in range(n)]
     parameters = {"resource": "segment", "operation": "add", "segmentId": "={{ $json.seg }}", "customerIds": "={{ $json.a }},{{ $json.b }}"}
     return Batch("segment.add", parameters, items, [it["json"]["a"] for it in items])
 
@@ -148,7 +148,7 @@ def deletes(ids: list[str]) -> Batch:
 
 def metrics(n: int) -> Batch:
     """App API reads (Bearer auth, paced at 10 requests/s): campaign c, steps s, unique per item."""
-    items = [{"json": {"c": 1 + i % 3, "s": 1 + i}} for i in range(n)]
+    items: list[dict[str, Any]] = [{"json": {"c": 1 + i % 3, "s": 1 + i}} for i in range(n)]
     parameters = {"resource": "campaign", "operation": "getMetrics", "campaignId": "={{ $json.c }}", "period": "months",
                   "additionalFields": {"steps": "={{ $json.s }}", "type": "email"}}
     return Batch("campaign.getMetrics", parameters, items, [f"{it['json']['c']}:{it['json']['s']}" for it in items])

@@ -96,7 +96,9 @@ def check_wire(server: FakeApi, case: Case) -> list[Request]:
     return journal
 
 
-def check_case(package: ModuleType, server: FakeApi, case: Case, mode: str, credentials: dict[str, Any] | None) -> list[Request]:
+def check_case(
+    package: ModuleType, server: FakeApi, case: Case, mode: str, credentials: dict[str, Any] | None
+) -> list[Request]:
     items = run(package, case, mode, server.base, credentials)
     journal = check_wire(server, case)
     assert items == case.items

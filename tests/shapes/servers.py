@@ -17,7 +17,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -98,7 +98,7 @@ class FakeApi:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def _handle(self) -> None:
@@ -264,21 +264,33 @@ class WeatherServer(FakeApi):
         times = [start + 3600 * h for h in range(3)] if end is None else list(range(start, end + 1, 3600))
         if hour is not None:
             times = [start + 3600 * hour]
-        return 200, {"location": {"name": q}, "history": {"hours": [{"time": t, "temp": 10 + i} for i, t in enumerate(times)]}}
+        return 200, {
+            "location": {"name": q},
+            "history": {"hours": [{"time": t, "temp": 10 + i} for i, t in enumerate(times)]},
+        }
 
     def search(self, request: Request) -> Answer:
         args = request.args
         if "q" in args and ("lat" in args or "lon" in args):
             raise ApiFailure(400, "give q or lat/lon, not both")
         if "q" in args:
-            return 200, {"results": [{"name": args["q"].title(), "country": "DE"}, {"name": args["q"].title() + " (NH)", "country": "US"}]}
+            return 200, {
+                "results": [
+                    {"name": args["q"].title(), "country": "DE"},
+                    {"name": args["q"].title() + " (NH)", "country": "US"},
+                ]
+            }
         if "lat" in args and "lon" in args:
             return 200, {"results": [{"name": "Point", "lat": float(args["lat"]), "lon": float(args["lon"])}]}
         raise ApiFailure(400, "q or lat and lon are required")
 
     def astronomy(self, request: Request) -> Answer:
         q = self._location(request)
-        return 200, {"location": q, "date": request.args.get("dt", "today"), "astro": {"sunrise": "04:43", "sunset": "21:33"}}
+        return 200, {
+            "location": q,
+            "date": request.args.get("dt", "today"),
+            "astro": {"sunrise": "04:43", "sunset": "21:33"},
+        }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -308,6 +320,7 @@ class TaskServer(FakeApi):
         self.route("GET", r"/tasks/([^/]+)", self.get)
         self.route("PATCH", r"/tasks/([^/]+)", self.update)
         self.route("DELETE", r"/tasks/([^/]+)", self.delete)
+        self.route("GET", r"/tasks/([^/]+)/comments", self.comments)
         self.route("GET", r"/projects", self.list_projects)
         self.route("PUT", r"/projects/([^/]+)/archive", self.archive)
 
@@ -379,6 +392,23 @@ class TaskServer(FakeApi):
         self._task(task_id)
         del self.tasks[task_id]
         return 204, None
+
+    # Comments come one thread per page: the API, not the client, chooses each page's size.
+    THREADS = (3, 2, 4)
+
+    def comments(self, request: Request, task_id: str) -> Answer:
+        self._task(task_id)
+        offset = _int_arg(request, "offset", 0, 10_000)
+        if offset is None:
+            raise ApiFailure(400, "offset is required")
+        end = 0
+        for size in self.THREADS:
+            end += size
+            if offset < end:
+                break
+        else:
+            end = offset
+        return 200, {"comments": [{"id": f"c{i + 1}", "taskId": task_id} for i in range(offset, end)]}
 
     def list_projects(self, request: Request) -> Answer:
         offset = _int_arg(request, "offset", 0, 10_000)

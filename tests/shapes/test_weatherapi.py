@@ -102,7 +102,6 @@ CASES = [
         method="GET",
         targets=[f"/v1/search.json?q=springfield&{K}"],
         items=[{"name": "Springfield", "country": "DE"}, {"name": "Springfield (NH)", "country": "US"}],
-        xfail={mode: REQUIRED_WHEN_SHOWN for mode in ("client", "async", "execute")},
     ),
     Case(
         "search-by-coordinates",
@@ -113,7 +112,6 @@ CASES = [
         method="GET",
         targets=[f"/v1/search.json?lat=-33.87&lon=151.21&{K}"],
         items=[{"name": "Point", "lat": -33.87, "lon": 151.21}],
-        xfail={mode: REQUIRED_WHEN_SHOWN for mode in ("client", "async", "execute")},
     ),
     Case(
         "astronomy-whole-response",
@@ -153,14 +151,23 @@ def test_query_string_is_exact(weatherapi: ModuleType, weather_server: WeatherSe
 
 def test_expressions_resolve_per_item(weatherapi: ModuleType, weather_server: WeatherServer) -> None:
     result = weatherapi.execute(
-        {"resource": "forecast", "operation": "get", "location": "={{ $json.city }}", "days": 1, "includeAlerts": "={{ $json.alerts }}"},
+        {
+            "resource": "forecast",
+            "operation": "get",
+            "location": "={{ $json.city }}",
+            "days": 1,
+            "includeAlerts": "={{ $json.alerts }}",
+        },
         [{"json": {"city": "Lyon", "alerts": True}}, {"json": {"city": "Nice", "alerts": False}}],
         CREDS,
         base_urls={"api": weather_server.base},
     )
     assert [r.args["q"] for r in weather_server.journal] == ["Lyon", "Nice"]
     assert [r.args["alerts"] for r in weather_server.journal] == ["true", "false"]
-    assert [(i["json"].get("alerts"), i["pairedItem"]) for i in result.main] == [(["heat"], {"item": 0}), (None, {"item": 1})]
+    assert [(i["json"].get("alerts"), i["pairedItem"]) for i in result.main] == [
+        (["heat"], {"item": 0}),
+        (None, {"item": 1}),
+    ]
 
 
 def test_client_execute_uses_the_client_session(weatherapi: ModuleType, weather_server: WeatherServer) -> None:
@@ -199,13 +206,17 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("operation", "parameters", "blamed"), INVALID, ids=[f"{o}-{b}-{i}" for i, (o, _, b) in enumerate(INVALID)])
+@pytest.mark.parametrize(
+    ("operation", "parameters", "blamed"), INVALID, ids=[f"{o}-{b}-{i}" for i, (o, _, b) in enumerate(INVALID)]
+)
 def test_invalid_parameters_fail_before_any_request(
     weatherapi: ModuleType, weather_server: WeatherServer, operation: str, parameters: dict[str, Any], blamed: str
 ) -> None:
     resource, op = operation.split(".")
     with pytest.raises(weatherapi.ItemError) as caught:
-        weatherapi.execute({"resource": resource, "operation": op, **parameters}, None, CREDS, base_urls={"api": weather_server.base})
+        weatherapi.execute(
+            {"resource": resource, "operation": op, **parameters}, None, CREDS, base_urls={"api": weather_server.base}
+        )
     cause = caught.value.cause
     assert isinstance(cause, weatherapi.ValidationError)
     assert blamed in cause.parameters
@@ -223,10 +234,14 @@ def test_typed_client_validates_before_any_request(weatherapi: ModuleType, weath
     assert weather_server.journal == []
 
 
-def test_missing_key_is_a_credential_error_before_any_request(weatherapi: ModuleType, weather_server: WeatherServer) -> None:
-    with weatherapi.Client(base_urls={"api": weather_server.base}) as client:
-        with pytest.raises(weatherapi.CredentialError, match="apiKey"):
-            client.current.get(location="Bonn")
+def test_missing_key_is_a_credential_error_before_any_request(
+    weatherapi: ModuleType, weather_server: WeatherServer
+) -> None:
+    with (
+        weatherapi.Client(base_urls={"api": weather_server.base}) as client,
+        pytest.raises(weatherapi.CredentialError, match="apiKey"),
+    ):
+        client.current.get(location="Bonn")
     assert weather_server.journal == []
 
 
@@ -235,9 +250,11 @@ def test_missing_key_is_a_credential_error_before_any_request(weatherapi: Module
 
 def test_wrong_key_is_redacted_from_errors(weatherapi: ModuleType, weather_server: WeatherServer) -> None:
     wrong = "wrong-key-0000"
-    with weatherapi.Client(api_key=wrong, base_urls={"api": weather_server.base}) as client:
-        with pytest.raises(weatherapi.AuthenticationError) as caught:
-            client.current.get(location="Bonn")
+    with (
+        weatherapi.Client(api_key=wrong, base_urls={"api": weather_server.base}) as client,
+        pytest.raises(weatherapi.AuthenticationError) as caught,
+    ):
+        client.current.get(location="Bonn")
     error = caught.value
     assert weather_server.journal[0].args["key"] == wrong  # it was sent, and the server echoed it
     assert error.status == 401
@@ -275,8 +292,20 @@ def test_secret_never_in_reprs_items_or_transport_errors(weatherapi: ModuleType,
 
 def test_cli_runs_an_operation(shapes_root: Path, weather_server: WeatherServer) -> None:
     done = run_cli(
-        shapes_root, "weatherapi", "current", "get", "--location", "Bonn", "--units", "imperial",
-        "--include-air-quality", "true", "--language", "fr", "--base-url", f"api={weather_server.base}",
+        shapes_root,
+        "weatherapi",
+        "current",
+        "get",
+        "--location",
+        "Bonn",
+        "--units",
+        "imperial",
+        "--include-air-quality",
+        "true",
+        "--language",
+        "fr",
+        "--base-url",
+        f"api={weather_server.base}",
         env={"WEATHERAPI_API_KEY": WEATHER_KEY},
     )
     assert done.returncode == 0, done.stderr
@@ -287,8 +316,20 @@ def test_cli_runs_an_operation(shapes_root: Path, weather_server: WeatherServer)
 
 def test_cli_list_output_with_dates(shapes_root: Path, weather_server: WeatherServer) -> None:
     done = run_cli(
-        shapes_root, "weatherapi", "history", "get", "--location", "Oslo", "--date", "2024-01-15T10:30:00Z",
-        "--hour", "1", "--api-key", WEATHER_KEY, "--base-url", f"api={weather_server.base}",
+        shapes_root,
+        "weatherapi",
+        "history",
+        "get",
+        "--location",
+        "Oslo",
+        "--date",
+        "2024-01-15T10:30:00Z",
+        "--hour",
+        "1",
+        "--api-key",
+        WEATHER_KEY,
+        "--base-url",
+        f"api={weather_server.base}",
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [{"time": 1705314600 + 3600, "temp": 10}]
@@ -297,26 +338,58 @@ def test_cli_list_output_with_dates(shapes_root: Path, weather_server: WeatherSe
 
 def test_cli_errors_exit_codes_and_redaction(shapes_root: Path, weather_server: WeatherServer) -> None:
     base = ["--base-url", f"api={weather_server.base}"]
-    bad_range = run_cli(shapes_root, "weatherapi", "history", "get", "--location", "Oslo", "--date", "1", "--hour", "24", *base, env={"WEATHERAPI_API_KEY": WEATHER_KEY})
+    bad_range = run_cli(
+        shapes_root,
+        "weatherapi",
+        "history",
+        "get",
+        "--location",
+        "Oslo",
+        "--date",
+        "1",
+        "--hour",
+        "24",
+        *base,
+        env={"WEATHERAPI_API_KEY": WEATHER_KEY},
+    )
     assert bad_range.returncode == 2 and "--hour" in bad_range.stderr
-    bad_choice = run_cli(shapes_root, "weatherapi", "current", "get", "--location", "x", "--units", "kelvin", *base, env={"WEATHERAPI_API_KEY": WEATHER_KEY})
+    bad_choice = run_cli(
+        shapes_root,
+        "weatherapi",
+        "current",
+        "get",
+        "--location",
+        "x",
+        "--units",
+        "kelvin",
+        *base,
+        env={"WEATHERAPI_API_KEY": WEATHER_KEY},
+    )
     assert bad_choice.returncode == 2 and "--units" in bad_choice.stderr
     assert weather_server.journal == []
     wrong = "wrong-cli-key-1"
-    refused = run_cli(shapes_root, "weatherapi", "current", "get", "--location", "x", *base, env={"WEATHERAPI_API_KEY": wrong})
+    refused = run_cli(
+        shapes_root, "weatherapi", "current", "get", "--location", "x", *base, env={"WEATHERAPI_API_KEY": wrong}
+    )
     assert refused.returncode == 1
     assert "HTTP 401" in refused.stderr and wrong not in refused.stderr + refused.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="generator gap: the CLI turns options with integer values into click.Choice of strings, "
-    "so `--days 7` reaches the model as '7' and fails Literal[1, 3, 7] (runtime/cli.py _option/_values)",
-)
 def test_cli_integer_options(shapes_root: Path, weather_server: WeatherServer) -> None:
     done = run_cli(
-        shapes_root, "weatherapi", "forecast", "get", "--location", "Paris", "--days", "7", "--include-alerts", "true",
-        "--base-url", f"api={weather_server.base}", env={"WEATHERAPI_API_KEY": WEATHER_KEY},
+        shapes_root,
+        "weatherapi",
+        "forecast",
+        "get",
+        "--location",
+        "Paris",
+        "--days",
+        "7",
+        "--include-alerts",
+        "true",
+        "--base-url",
+        f"api={weather_server.base}",
+        env={"WEATHERAPI_API_KEY": WEATHER_KEY},
     )
     assert done.returncode == 0, done.stderr
     assert weather_server.journal[0].args["days"] == "7"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pydantic
 
-from .descriptors import Operation
+from .descriptors import Field, Operation
 from .errors import ValidationError
 from .http import AsyncSession, RetryPolicy, Session
 from .pages import afetch, fetch
@@ -35,17 +35,41 @@ def validate(
     """
     by_python = {f.python_name: f for f in op.fields}
     supplied = {key: value for key, value in given.items() if value is not None}
+    # pydantic's lax mode reads True as 1: a boolean is never a number or a date here.
+    booleans = [
+        (
+            f.name,
+            (
+                "must be a number, not a boolean"
+                if f.type != "dateTime"
+                else "is not a date: a boolean"
+            ),
+        )
+        for f in op.fields
+        if f.type in ("integer", "number", "dateTime")
+        and isinstance(supplied.get(f.python_name), bool)
+    ]
+    if booleans:
+        raise ValidationError(booleans)
     try:
         checked = model.model_validate(supplied)
     except pydantic.ValidationError as exc:
-        raise ValidationError([_problem(by_python, err) for err in exc.errors()]) from None
+        raise ValidationError(_problems(by_python, exc.errors())) from None
     values = {
         by_python[name].name: value
         for name, value in checked.model_dump().items()
         if value is not None and name in by_python
     }
+    active_list = active_fields(op, values)
+    missing = [
+        f
+        for f in active_list
+        if f.required and not f.always_required and values.get(f.name) is None
+    ]
+    if missing:
+        raise ValidationError([(f.name, "is required here") for f in missing])
     if strict:
-        active = {f.name for f in active_fields(op, values)}
+        active = {f.name for f in active_list}
         stray = [
             f
             for f in op.fields
@@ -56,7 +80,7 @@ def validate(
         if stray:
             raise ValidationError(
                 [
-                    (f.name, f"does not apply here ({_conditions_text(f.show, f.hide)})")
+                    (f.name, f"does not apply here ({_conditions_text(*_conditions(op, f))})")
                     for f in stray
                 ]
             )
@@ -64,18 +88,42 @@ def validate(
     return values
 
 
-def _problem(by_python: Mapping[str, Any], err: Any) -> tuple[str, str]:
-    loc = err.get("loc") or ("?",)
-    head = str(loc[0])
-    name = by_python[head].name if head in by_python else head
-    where = "".join(f"[{part!r}]" for part in loc[1:])
-    message = err.get("msg", "invalid")
-    if err.get("type") not in ("missing", "extra_forbidden") and "input" in err:
-        shown = repr(err["input"])
-        message += f" (got {shown[:80] + '...' if len(shown) > 80 else shown})"
-    if err.get("type") == "extra_forbidden":
-        message = "is not a parameter of this operation"
-    return (name + where, message)
+def _problems(by_python: Mapping[str, Any], errs: list[Any]) -> list[tuple[str, str]]:
+    """One problem per parameter: a union's branches (e.g. text or list) become one message."""
+    grouped: dict[str, list[Any]] = {}
+    for err in errs:
+        grouped.setdefault(str((err.get("loc") or ("?",))[0]), []).append(err)
+    problems = []
+    for head, group in grouped.items():
+        name = by_python[head].name if head in by_python else head
+        first = group[0]
+        if first.get("type") == "extra_forbidden":
+            problems.append((name, "is not a parameter of this operation"))
+            continue
+        where = "".join(f"[{part!r}]" for part in first["loc"][1:]) if len(group) == 1 else ""
+        message = " or ".join(dict.fromkeys(err.get("msg", "invalid") for err in group))
+        if (
+            first.get("type") == "string_pattern_mismatch"
+            and head in by_python
+            and by_python[head].format == "email"
+        ):
+            message = "is not an email address"
+        if first.get("type") != "missing" and "input" in first:
+            value = group[-1]["input"] if len(group) > 1 else first["input"]
+            shown = repr(value)
+            message += f" (got {shown[:80] + '...' if len(shown) > 80 else shown})"
+        problems.append((name + where, message))
+    return problems
+
+
+def _conditions(op: Operation, f: Field) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A field's display conditions, with those of its collection."""
+    show, hide = dict(f.show), dict(f.hide)
+    for collection in op.collections:
+        if collection.name == f.parent:
+            show.update(collection.show)
+            hide.update(collection.hide)
+    return show, hide
 
 
 def _conditions_text(show: Mapping[str, Any], hide: Mapping[str, Any]) -> str:

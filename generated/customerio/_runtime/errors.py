@@ -41,9 +41,20 @@ class NodeError(Exception):
 
     item_index: int | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process pools and task queues: rebuild from args and attributes alike.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
     @property
     def message(self) -> str:
         return str(self)
+
+
+def _rebuild(cls: type[NodeError], args: tuple[Any, ...], state: dict[str, Any]) -> NodeError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ValidationError(NodeError, ValueError):
@@ -84,17 +95,6 @@ class ApiError(NodeError):
         detail = f": {api_message}" if api_message else ""
         super().__init__(f"HTTP {status}{detail} ({method} {url})")
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            _rebuild_api_error,
-            (type(self), self.status, self.api_message, self.method, self.url, self.retry_after),
-        )
-
-
-def _rebuild_api_error(cls: type[ApiError], *args: Any) -> ApiError:
-    status, api_message, method, url, retry_after = args
-    return cls(status, api_message, method, url, retry_after=retry_after)
-
 
 class BadRequestError(ApiError):
     """400, 409 or 422: the API rejected the request's content."""
@@ -131,7 +131,7 @@ class ConnectError(TransportError):
     """The connection could not be made; the request never reached the server."""
 
 
-class TimeoutError(TransportError):  # noqa: A001 - the public name users expect
+class TimeoutError(TransportError):  # the public name users expect (shadows the builtin here only)
     """A connect, write or read timeout."""
 
 
@@ -142,12 +142,24 @@ class ProtocolError(TransportError):
 class ItemError(NodeError):
     """A run stopped at an item (onError=stopWorkflow). `__cause__` holds the reason."""
 
-    def __init__(self, item_index: int, cause: NodeError, sent_items: list[int]) -> None:
+    def __init__(
+        self,
+        item_index: int,
+        cause: NodeError,
+        sent_items: list[int],
+        other_failures: list[int] | None = None,
+    ) -> None:
         self.item_index = item_index
         self.cause = cause
         self.sent_items = sent_items
+        self.other_failures = other_failures or []  # items in flight (concurrency) that failed too
         sent = ", ".join(map(str, sent_items)) if sent_items else "none"
-        super().__init__(f"item {item_index} failed: {cause}. Items already sent: {sent}")
+        also = (
+            f". Other items that failed in flight: {', '.join(map(str, self.other_failures))}"
+            if self.other_failures
+            else ""
+        )
+        super().__init__(f"item {item_index} failed: {cause}. Items already sent: {sent}{also}")
 
 
 def api_error_for(status: int) -> type[ApiError]:

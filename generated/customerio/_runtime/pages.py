@@ -44,7 +44,8 @@ def next_page(
     else:
         if batch == 0 or (pages.size is not None and batch < pages.size):
             return None
-        value = pages.start + (page + 1) * (1 if pages.style == "page" else batch)
+        # page: the next page number; offset: how many items came so far (pages may vary in size)
+        value = pages.start + (page + 1 if pages.style == "page" else collected)
     query = [(k, v) for k, v in request.query if k != pages.param] + [(pages.param, str(value))]
     return dataclasses.replace(request, query=tuple(query))
 

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from .descriptors import Conditions, Field, Operation
 from .errors import ValidationError
-from .transforms import TRANSFORMS, check_bytes, parse_json
+from .transforms import EMAIL, TRANSFORMS, check_bytes, parse_json
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -93,7 +93,7 @@ def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str])
                 problems.append((f.name, str(exc)))
                 continue
         if f.location == "path":
-            path_values[f.name] = quote(_wire_text(value), safe="")
+            path_values[f.name] = _segment(_wire_text(value))
         elif f.location == "query":
             query.update(value if f.spread else {f.key: value})
         elif f.spread:
@@ -134,12 +134,13 @@ def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str])
 def _like_siblings(op: Operation, spread: Field, value: dict[str, Any]) -> dict[str, Any]:
     """Keys of a spread JSON object that a sibling field also sends obey that field's rules.
 
-    So JSON mode cannot bypass validation, omissions or value mapping (e.g. getMetrics `type`).
+    So JSON mode cannot bypass validation, conversions, omissions or value mapping (e.g.
+    getMetrics `type`, upsert `created_at` and `email`, track `name`).
     """
     siblings = {
         f.key: f
         for f in op.fields
-        if f.location == spread.location and not f.spread and f is not spread
+        if f.location == spread.location and f.key and f.type != "json" and f is not spread
     }
     result: dict[str, Any] = {}
     for key, item in value.items():
@@ -147,20 +148,39 @@ def _like_siblings(op: Operation, spread: Field, value: dict[str, Any]) -> dict[
         if sibling is None:
             result[key] = item
             continue
-        if sibling.options and not any(_among(item, (o.value,)) for o in sibling.options):
-            allowed = ", ".join(repr(o.value) for o in sibling.options)
-            raise ValueError(f"{key!r} must be one of {allowed}, got {item!r}")
-        if sibling.type in ("integer", "number"):
-            if isinstance(item, bool) or not isinstance(item, (int, float)):
-                raise ValueError(f"{key!r} must be a number, got {item!r}")
-            if sibling.minimum is not None and item < sibling.minimum:
-                raise ValueError(f"{key!r} must be at least {sibling.minimum:g}, got {item}")
-            if sibling.maximum is not None and item > sibling.maximum:
-                raise ValueError(f"{key!r} must be at most {sibling.maximum:g}, got {item}")
-        if _among(item, sibling.omit_if):
-            continue
-        result[key] = sibling.value_map.get(item, item) if isinstance(item, str) else item
+        try:
+            item = _sibling_value(sibling, item)
+        except ValueError as exc:
+            raise ValueError(f"{key!r} {exc}") from None
+        if not _among(item, sibling.omit_if):
+            result[key] = sibling.value_map.get(item, item) if isinstance(item, str) else item
     return result
+
+
+def _sibling_value(sibling: Field, item: Any) -> Any:
+    if sibling.spread:
+        if not isinstance(item, dict):
+            raise ValueError(f"must be an object, got {type(item).__name__}")
+        return item
+    if sibling.options and not any(_among(item, (o.value,)) for o in sibling.options):
+        allowed = ", ".join(repr(o.value) for o in sibling.options)
+        raise ValueError(f"must be one of {allowed}, got {item!r}")
+    if sibling.type in ("integer", "number"):
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
+            raise ValueError(f"must be a number, got {item!r}")
+        if sibling.minimum is not None and item < sibling.minimum:
+            raise ValueError(f"must be at least {sibling.minimum:g}, got {item}")
+        if sibling.maximum is not None and item > sibling.maximum:
+            raise ValueError(f"must be at most {sibling.maximum:g}, got {item}")
+    if sibling.type == "string" and sibling.transform is None:
+        if not isinstance(item, str):
+            raise ValueError(f"must be text, got {item!r}")
+        if sibling.format == "email" and not EMAIL.fullmatch(item):
+            raise ValueError(f"is not an email address: {item!r}")
+        check_bytes(item, maximum=sibling.max_bytes)
+    if sibling.transform:
+        item = TRANSFORMS[sibling.transform](item, sibling)
+    return item
 
 
 def _first_page(op: Operation, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -192,9 +212,17 @@ def _convert(f: Field, value: Any) -> Any:
     return value
 
 
+def _segment(text: str) -> str:
+    """One percent-encoded path segment (D1); `.` and `..` too, or URL normalisation eats them."""
+    encoded = quote(text, safe="")
+    return encoded.replace(".", "%2E") if set(encoded) == {"."} else encoded
+
+
 def _wire_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_wire_text(item) for item in value)
     return str(value)
 
 

@@ -8,10 +8,15 @@ Each raises `ValueError` with a message meant for the user; the caller adds the 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+import math
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from .descriptors import Field
+
+# The same pattern the models use for `format: email`: one @, a dot in the domain, no spaces.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def utf8_len(value: str) -> int:
@@ -44,31 +49,41 @@ def comma_list(value: Any, field: Field) -> list[str]:
     return items
 
 
+# Unix seconds the API can store: years 1 to 9999.
+_EARLIEST, _LATEST = -62135596800, 253402300799
+
+
 def unix_seconds(value: Any, field: Field) -> int:
     """ISO 8601 (UTC when it has no offset) or Unix seconds -> integer Unix seconds (D7)."""
-    if isinstance(value, bool):
-        raise ValueError(f"is not a date: {value!r}")
-    if isinstance(value, (int, float)):
-        return int(value)
+    if isinstance(value, bool):  # every problem here is the user's value, reported as ValueError
+        raise ValueError(f"is not a date: {value!r}")  # noqa: TRY004
     if isinstance(value, datetime):
-        moment = value
-    else:
-        text = str(value).strip()
-        try:
-            return (
-                int(float(text)) if text.replace(".", "", 1).lstrip("-").isdigit() else _iso(text)
-            )
-        except ValueError:
-            raise ValueError(f"is not a date (ISO 8601 or Unix seconds): {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp())
+        return _seconds(value)
+    if isinstance(value, (int, float)):
+        return _bounded(value, repr(value))
+    text = str(value).strip()
+    if _NUMBER.fullmatch(text):
+        return _bounded(float(text) if "." in text else int(text), repr(text))
+    try:
+        return _seconds(datetime.fromisoformat(text))
+    except (ValueError, OverflowError):
+        raise ValueError(f"is not a date (ISO 8601 or Unix seconds): {text[:60]!r}") from None
 
 
-def _iso(text: str) -> int:
-    moment = datetime.fromisoformat(text)
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _bounded(number: float, shown: str) -> int:
+    if (
+        isinstance(number, float) and not math.isfinite(number)
+    ) or not _EARLIEST <= number <= _LATEST:
+        raise ValueError(f"is not a date: {shown[:60]} is outside the years 1 to 9999")
+    return int(number)
+
+
+def _seconds(moment: datetime) -> int:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() // 1)
 
 
