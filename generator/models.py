@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from importlib import metadata
 from typing import Any
 
@@ -25,7 +26,8 @@ DATAMODEL_OPTIONS: dict[str, Any] = {
 
 def models_source(schema: dict[str, Any], cache: ContentCache = DISABLED) -> str:
     key = json.dumps([metadata.version("datamodel-code-generator"), DATAMODEL_OPTIONS, schema], sort_keys=True)
-    return cache.get("models", key, lambda: _generate(schema))
+    # The cache holds datamodel-code-generator's output; what we do to it is applied after.
+    return _tidy(cache.get("models", key, lambda: _generate(schema)))
 
 
 def _generate(schema: dict[str, Any]) -> str:
@@ -39,8 +41,19 @@ def _generate(schema: dict[str, Any]) -> str:
         **DATAMODEL_OPTIONS,
     )
     assert isinstance(source, str)
-    # Drop datamodel-code-generator's own header; ours is added by the template.
-    lines = source.splitlines()
+    return source
+
+
+def _tidy(source: str) -> str:
+    """Drop datamodel-code-generator's header (the template adds ours) and group its imports
+    as isort does: __future__, standard library, third party."""
+    lines = source.splitlines(keepends=True)
     while lines and (lines[0].startswith("#") or not lines[0].strip()):
         lines.pop(0)
-    return "\n".join(lines) + "\n"
+    count = next((i for i, line in enumerate(lines) if not line.startswith(("from ", "import "))), len(lines))
+    groups: dict[int, list[str]] = {0: [], 1: [], 2: []}
+    for line in lines[:count]:
+        module = line.split()[1].split(".")[0]
+        groups[0 if module == "__future__" else 1 if module in sys.stdlib_module_names else 2].append(line)
+    head = "\n".join("".join(sorted(group)) for group in groups.values() if group)
+    return head + "".join(lines[count:])

@@ -11,7 +11,7 @@ _SIMPLE = {
     "number": "float",
     "boolean": "bool",
     "json": "str | dict[str, Any] | list[Any]",
-    "dateTime": "str | int | float",
+    "dateTime": "str | float",
     "fixedCollection": "dict[str, Any]",
 }
 

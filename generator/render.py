@@ -6,6 +6,7 @@ and the node (no clock, no environment, dict order = spec order).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,19 @@ from generator.param_schema import parameters_schema
 from generator.runtime.descriptors import Node
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = ROOT / "templates"
+
+
+def _templates_dir() -> Path:
+    """templates/ of the repository, or the copy installed with nodegen (`nodegen_templates`)."""
+    if (ROOT / "templates").is_dir():
+        return ROOT / "templates"
+    spec = importlib.util.find_spec("nodegen_templates")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("nodegen's templates are not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+TEMPLATES_DIR = _templates_dir()
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 PACKAGE_TEMPLATES = (
     "__init__.py",

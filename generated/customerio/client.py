@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import httpx
 
@@ -68,7 +68,7 @@ class CustomerResource:
         additional_fields_json: str | dict[str, Any] | list[Any] | None = None,
         custom_properties: dict[str, Any] | None = None,
         email: str | None = None,
-        created_at: str | int | float | None = None,
+        created_at: str | float | None = None,
         retry: RetryPolicy | None = None,
     ) -> dict[str, Any]:
         """Create or Update: Create a new customer, or update the current one if it already exists (upsert)
@@ -107,7 +107,7 @@ class AsyncCustomerResource:
         additional_fields_json: str | dict[str, Any] | list[Any] | None = None,
         custom_properties: dict[str, Any] | None = None,
         email: str | None = None,
-        created_at: str | int | float | None = None,
+        created_at: str | float | None = None,
         retry: RetryPolicy | None = None,
     ) -> dict[str, Any]:
         """Create or Update: Create a new customer, or update the current one if it already exists (upsert)
@@ -454,7 +454,7 @@ class Client:
     def close(self) -> None:
         self._session.close()
 
-    def __enter__(self) -> Client:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -521,7 +521,7 @@ class AsyncClient:
     async def aclose(self) -> None:
         await self._session.aclose()
 
-    async def __aenter__(self) -> AsyncClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

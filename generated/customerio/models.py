@@ -2,7 +2,9 @@
 """Typed parameters of each operation (pydantic v2, from schema.json)."""
 
 from __future__ import annotations
+
 from typing import Annotated, Any, Literal
+
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 

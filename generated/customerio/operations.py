@@ -19,7 +19,7 @@ def customer_upsert(
     additional_fields_json: str | dict[str, Any] | list[Any] | None = None,
     custom_properties: dict[str, Any] | None = None,
     email: str | None = None,
-    created_at: str | int | float | None = None,
+    created_at: str | float | None = None,
     retry: RetryPolicy | None = None,
 ) -> dict[str, Any]:
     """Create or Update: Create a new customer, or update the current one if it already exists (upsert)
@@ -50,7 +50,7 @@ async def customer_upsert_async(
     additional_fields_json: str | dict[str, Any] | list[Any] | None = None,
     custom_properties: dict[str, Any] | None = None,
     email: str | None = None,
-    created_at: str | int | float | None = None,
+    created_at: str | float | None = None,
     retry: RetryPolicy | None = None,
 ) -> dict[str, Any]:
     """Create or Update: Create a new customer, or update the current one if it already exists (upsert)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import email.utils
 import json
 import random
@@ -102,23 +103,31 @@ def credentials_for(node: Node, given: Mapping[str, Any] | None) -> Credentials:
 
 
 class RatePacer:
-    """Spaces requests to one API so that at most `rate` start in any second."""
+    """At most `rate` requests start in any rolling second (a sliding window of start times).
+
+    A start is granted under the lock at the moment the request goes out, so a caller that was
+    delayed (threads, a busy machine) can never squeeze an extra request into a window.
+    """
 
     def __init__(self, rate: float | None) -> None:
-        # A 2% margin keeps a rolling one-second window strictly under the limit.
-        self._interval = 1.02 / rate if rate else 0.0
-        self._next = 0.0
+        self._cap = max(1, int(rate)) if rate else 0
+        # The window holding `cap` starts, with 1% to spare for the server's clock.
+        self._window = 1.01 * self._cap / rate if rate else 0.0
+        self._starts: collections.deque[float] = collections.deque()
         self._lock = threading.Lock()
 
-    def reserve(self) -> float:
-        """Claim the next slot; returns how long to wait before using it."""
-        if not self._interval:
+    def acquire(self) -> float:
+        """Record a start now and return 0, or return how long to wait before asking again."""
+        if not self._cap:
             return 0.0
         with self._lock:
             now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-            return slot - now
+            while self._starts and now - self._starts[0] >= self._window:
+                self._starts.popleft()
+            if len(self._starts) < self._cap:
+                self._starts.append(now)
+                return 0.0
+            return self._window - (now - self._starts[0])
 
 
 @dataclass
@@ -327,8 +336,7 @@ def _attempt_loop(
     while True:
         attempt += 1
         session.stats.count(attempt)
-        wait = pacer.reserve()
-        if wait:
+        while (wait := pacer.acquire()) > 0:
             yield _Sleep(wait)
         answer = yield wire
         try:

@@ -40,8 +40,10 @@ def bases(server: FakeCustomerIo) -> list[str]:
     return ["--base-url", f"tracking={server.track_url}", "--base-url", f"app={server.app_url}"]
 
 
-def command(server: FakeCustomerIo, *args: str) -> list[str]:
-    return [*CLI, *args, *bases(server)]
+def command(server: FakeCustomerIo, resource: str, operation: str, *flags: str) -> list[str]:
+    """`python -m generated.customerio RESOURCE OPERATION --base-url ... FLAGS` (a later
+    `--base-url` in FLAGS wins)."""
+    return [*CLI, resource, operation, *bases(server), *flags]
 
 
 def cli(server: FakeCustomerIo, *args: str, input: str | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
@@ -52,7 +54,7 @@ def cli(server: FakeCustomerIo, *args: str, input: str | None = None, timeout: f
         env=env(),
         input=input,
         stdin=None if input is not None else subprocess.DEVNULL,
-        capture_output=True,
+        check=False, capture_output=True,
         text=True,
         timeout=timeout,
     )

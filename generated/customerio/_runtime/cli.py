@@ -370,11 +370,12 @@ def _run_items(
     models = importlib.import_module(package + ".models")
     session = Session(node, credentials, **session_options)
     started = time.monotonic()
-    with (
+    bar: Any = (
         click.progressbar(length=len(items), file=sys.stderr, label=op.qualified_name)
-        if show
-        else _NoBar()
-    ) as bar:
+        if show and sys.stderr.isatty()
+        else _TextProgress(len(items), op.qualified_name, sys.stderr, quiet=not show)
+    )
+    with bar:
         writer = OrderedWriter(
             out=sys.stdout,
             errors=errors_out,
@@ -416,7 +417,14 @@ def _run_items(
     return code
 
 
-class _NoBar:
+class _TextProgress:
+    """Progress as plain lines (`label: 50/200 (25%)`, every 10%) where there is no terminal."""
+
+    def __init__(self, total: int, label: str, stream: IO[str], quiet: bool) -> None:
+        self.total, self.label, self.stream, self.quiet = total, label, stream, quiet
+        self.done = 0
+        self._shown = -1
+
     def __enter__(self) -> Self:
         return self
 
@@ -424,7 +432,14 @@ class _NoBar:
         return None
 
     def update(self, n: int) -> None:
-        return None
+        self.done += n
+        tenth = self.done * 10 // max(self.total, 1)
+        if not self.quiet and tenth > self._shown:
+            self._shown = tenth
+            self.stream.write(
+                f"{self.label}: {self.done}/{self.total} ({self.done * 100 // max(self.total, 1)}%)\n"
+            )
+            self.stream.flush()
 
 
 def build(node: Node, package: str) -> click.Group:
