@@ -112,13 +112,21 @@ def cmd_runtime(args: argparse.Namespace) -> dict[str, Any]:
     try:
         for i in range(args.warmup):
             send(i)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for i in range(args.n):
             send(i)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         close()
-    return {"kind": args.kind, "n": args.n, "seconds": seconds, "rps": args.n / seconds}
+    # CPU of the client process per request: what the client costs, whatever the server and the
+    # machine's other load do to the wall-clock rate.
+    return {
+        "kind": args.kind,
+        "n": args.n,
+        "seconds": seconds,
+        "rps": args.n / seconds,
+        "cpu_us_per_request": cpu / args.n * 1e6,
+    }
 
 
 def cmd_capture(args: argparse.Namespace) -> dict[str, Any]:
