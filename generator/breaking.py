@@ -770,26 +770,6 @@ def version_check(old: Spec | None, new: Spec, changes: list[Change]) -> tuple[B
 # ---- the command ----
 
 
-def add_parser(commands: Any) -> None:
-    text = "report the changes between two versions of a spec, by severity (ERR breaks importers)"
-    command = commands.add_parser("breaking", help=text, description=text)
-    command.add_argument(
-        "specs",
-        nargs="*",
-        type=Path,
-        metavar="SPEC",
-        help="OLD NEW; with --against: the specs to check (default: every spec in spec/)",
-    )
-    command.add_argument("--against", metavar="GIT_REF", help="compare each SPEC with its committed version at GIT_REF")
-    command.add_argument("--format", choices=("text", "json"), default="text")
-    command.add_argument(
-        "--fail-on",
-        choices=SEVERITIES[::-1],
-        default="ERR",
-        help="exit 1 when a change at or above this severity is found (default: ERR)",
-    )
-
-
 class UsageError(Exception):
     pass
 

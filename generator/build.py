@@ -13,6 +13,7 @@ from typing import Any
 
 from generator import naming
 from generator.diagnostics import Diagnostic, SpecError
+from generator.located import Located
 from generator.runtime.descriptors import (
     Auth,
     Base,
@@ -29,7 +30,6 @@ from generator.runtime.descriptors import (
     Resource,
     Setting,
 )
-from generator.located import Located
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -370,10 +370,12 @@ class _Builder:
             "dateTime": str,
             "json": (str, dict, list),
         }
-        if kind in expected and default is not None:
-            if not isinstance(default, expected[kind]) or (kind in ("integer", "number") and isinstance(default, bool)):
-                self.fail(where, f"default {default!r} is not a {kind}")
-                return
+        wrong_type = not isinstance(default, expected.get(kind, object)) or (
+            kind in ("integer", "number") and isinstance(default, bool)
+        )
+        if default is not None and wrong_type:
+            self.fail(where, f"default {default!r} is not a {kind}")
+            return
         if kind == "options" and options and default not in [o.value for o in options]:
             values = ", ".join(repr(o.value) for o in options)
             self.fail(where, f"default {default!r} is not among the options ({values})")

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from generator.diagnostics import SpecError
 
@@ -31,10 +32,29 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("specs", nargs="*", type=Path, help="spec files (default: every spec in spec/)")
         if name == "check":
             command.add_argument("--quiet", action="store_true", help="list drifted files only, no diff")
-    from generator import breaking
-
-    breaking.add_parser(commands)
+    _breaking_parser(commands)
     return parser
+
+
+def _breaking_parser(commands: Any) -> None:
+    # Declared here, not in generator.breaking, so other commands never import it.
+    text = "report the changes between two versions of a spec, by severity (ERR breaks importers)"
+    command = commands.add_parser("breaking", help=text, description=text)
+    command.add_argument(
+        "specs",
+        nargs="*",
+        type=Path,
+        metavar="SPEC",
+        help="OLD NEW; with --against: the specs to check (default: every spec in spec/)",
+    )
+    command.add_argument("--against", metavar="GIT_REF", help="compare each SPEC with its committed version at GIT_REF")
+    command.add_argument("--format", choices=("text", "json"), default="text")
+    command.add_argument(
+        "--fail-on",
+        choices=("ERR", "WARN", "INFO"),
+        default="ERR",
+        help="exit 1 when a change at or above this severity is found (default: ERR)",
+    )
 
 
 def _templates(root: Path, given: Path | None) -> Path | None:
@@ -77,10 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     use_cache = not (args.no_cache or os.environ.get("NODEGEN_NO_CACHE"))
     options = project.Options(root=root, templates=templates, cache_dir=root / ".nodegen-cache" if use_cache else None)
     if args.command == "check":
-        from generator import render, sinks
+        from generator import sinks, sources
 
         labels = [project.label(p, root) for p in paths]
-        if sinks.quick_in_sync(root, paths, labels, render.template_files(templates), every_spec):
+        if sinks.quick_in_sync(root, paths, labels, sources.template_files(templates), every_spec):
             print(f"nodegen: {len(paths)} spec(s) in sync")
             return EXIT_OK
     try:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator import fingerprint
 from generator.cache import ContentCache
 from generator.diagnostics import Diagnostic, SpecError
-from generator.runtime.descriptors import Node
+
+if TYPE_CHECKING:
+    from generator.runtime.descriptors import Node
 
 OUTPUT_DIR = "generated"
 
@@ -75,7 +78,8 @@ def _compile_one(path: Path, options: Options) -> _Compiled:
     from generator.formatting import format_python
     from generator.models import models_source
     from generator.param_schema import parameters_schema
-    from generator.render import render_node, template_files
+    from generator.render import render_node
+    from generator.sources import template_files
 
     shown = label(path, options.root)
     try:
@@ -103,7 +107,7 @@ def _compile_all(paths: list[Path], options: Options) -> list[_Compiled]:
 
 def compile_specs(paths: list[Path], options: Options) -> Output:
     """Render every spec; all problems of all specs are collected before raising."""
-    from generator.render import root_files
+    from generator.sources import root_files
 
     files: dict[str, str] = dict(root_files())
     package_dirs: list[str] = []

@@ -142,7 +142,7 @@ def quick_in_sync(
         expected |= set(files) | {f"{folder}/{fingerprint.MANIFEST}"}
         if _on_disk(root, folder) != {p for p in expected if p.startswith(folder + "/")}:
             return False
-    from generator.render import root_files
+    from generator.sources import root_files
 
     for name, text in root_files().items():
         if _bytes(root / name) != text.encode():

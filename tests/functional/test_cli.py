@@ -21,6 +21,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     return subprocess.run(
         [sys.executable, "-m", "generated.customerio", *args],
         cwd=REPO,
+        check=False,
         env={**base, **(env or {})},
         capture_output=True,
         text=True,

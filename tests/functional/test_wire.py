@@ -142,9 +142,8 @@ def test_wrong_region_is_rejected_by_the_server(server: FakeCustomerIo, region: 
     credentials = {"trackingApiKey": "trk_key", "trackingSiteId": "site_123", "region": REGIONS[other][0]}
     from generated.customerio import AuthenticationError
 
-    with Client(credentials, http_client=httpx.Client(transport=transport)) as client:
-        with pytest.raises(AuthenticationError) as caught:
-            client.customer.delete(id_="u1")
+    with Client(credentials, http_client=httpx.Client(transport=transport)) as client, pytest.raises(AuthenticationError) as caught:
+        client.customer.delete(id_="u1")
     assert caught.value.status == 401
     assert str(caught.value) == f"HTTP 401: Unauthorized request (DELETE {REGIONS[other][1]}/customers/u1)"
 
