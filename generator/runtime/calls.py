@@ -82,8 +82,7 @@ def validate(
                     for f in stray
                 ]
             )
-        values = {name: value for name, value in values.items() if name in active}
-    return values
+    return {f.name: values[f.name] for f in active_list if f.name in values}
 
 
 def _problems(by_python: Mapping[str, Any], errs: list[Any]) -> list[tuple[str, str]]:

@@ -62,7 +62,8 @@ def active_fields(op: Operation, values: Mapping[str, Any]) -> list[Field]:
 
 
 def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str]) -> PreparedRequest:
-    """Build the request from values keyed by spec name (already type-checked by the model)."""
+    """Build the request from values keyed by spec name, already checked by the model and
+    limited to the fields that apply (`calls.validate`)."""
     problems: list[tuple[str, str]] = []
     path_values: dict[str, str] = {}
     query: dict[str, Any] = {}
@@ -71,7 +72,7 @@ def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str])
     for constant in op.body:
         if conditions_hold(constant.show, constant.hide, values):
             _set(body, constant.key, copy.deepcopy(constant.value))
-    for f in active_fields(op, values):
+    for f in op.fields:  # `values` holds only the fields that apply (see calls.validate)
         value = values.get(f.name)
         if value is None or f.location == "none":
             continue

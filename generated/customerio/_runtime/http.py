@@ -20,6 +20,7 @@ import json
 import random
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,10 +138,29 @@ class _Wire:
     method: str
     url: str
     headers: dict[str, str]
-    params: tuple[tuple[str, str], ...]
     content: bytes | None
-    display_url: str
+    base_url: str
+    path: str
+    query: tuple[tuple[str, str], ...]
     secrets: list[str] = field(default_factory=list)
+
+    @property
+    def display_url(self) -> str:
+        """The URL for messages: the query auth value (if any) shows as ***."""
+        if not self.query:
+            return self.base_url + self.path
+        return f"{self.base_url}{self.path}?{urllib.parse.urlencode(self.query, safe='*')}"
+
+
+@dataclass(frozen=True)
+class _BaseParts:
+    """What every request to one base API shares within a session (credentials are fixed)."""
+
+    url: str
+    headers: dict[str, str]
+    params: tuple[tuple[str, str], ...]
+    display_params: tuple[tuple[str, str], ...]
+    missing: str | None
 
 
 class _SessionBase:
@@ -167,6 +187,7 @@ class _SessionBase:
         }
         self._rng = random.Random()
         self.stats = Stats()
+        self._base_parts: dict[str, _BaseParts] = {}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.node.name} credentials={self.credentials!r}>"
@@ -181,47 +202,64 @@ class _SessionBase:
             url = url.replace("{" + name + "}", value)
         return url.rstrip("/")
 
-    def wire(self, request: PreparedRequest) -> _Wire:
-        base = self.node.base(request.base)
-        url = self.base_url(base) + request.path
+    def _parts(self, base: Base) -> _BaseParts:
+        parts = self._base_parts.get(base.name)
+        if parts is None:
+            parts = self._base_parts[base.name] = self._build_parts(base)
+        return parts
+
+    def _build_parts(self, base: Base) -> _BaseParts:
         headers = {"User-Agent": self.user_agent, **self.node.headers}
-        params = list(request.query)
-        display_params = list(params)
+        params: tuple[tuple[str, str], ...] = ()
+        display: tuple[tuple[str, str], ...] = ()
         auth, creds = base.auth, self.credentials
         needed = {
-            "basic": (auth.password,),
-            "bearer": (auth.token,),
-            "header": (auth.value,),
-            "query": (auth.value,),
+            "basic": auth.password,
+            "bearer": auth.token,
+            "header": auth.value,
+            "query": auth.value,
         }
-        for name in needed.get(auth.scheme, ()):
-            if not creds.get(name):
-                raise errors.CredentialError(
-                    f"credential field {name!r} is required for {request.operation.qualified_name} ({base.name} API)"
-                )
-        if auth.scheme == "basic":
-            token = base64.b64encode(
-                f"{creds.get(auth.username, '')}:{creds[auth.password]}".encode()
-            ).decode()
-            headers["Authorization"] = f"Basic {token}"
-        elif auth.scheme == "bearer":
-            headers["Authorization"] = f"Bearer {creds[auth.token]}"
-        elif auth.scheme == "header":
-            headers[auth.name] = creds[auth.value]
-        elif auth.scheme == "query":
-            params.append((auth.name, creds[auth.value]))
-            display_params.append((auth.name, errors.REDACTED))
+        name = needed.get(auth.scheme)
+        missing = name if name and not creds.get(name) else None
+        if missing is None:
+            if auth.scheme == "basic":
+                pair = f"{creds.get(auth.username, '')}:{creds[auth.password]}".encode()
+                headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
+            elif auth.scheme == "bearer":
+                headers["Authorization"] = f"Bearer {creds[auth.token]}"
+            elif auth.scheme == "header":
+                headers[auth.name] = creds[auth.value]
+            elif auth.scheme == "query":
+                params, display = ((auth.name, creds[auth.value]),), ((auth.name, errors.REDACTED),)
+        return _BaseParts(self.base_url(base), headers, params, display, missing)
+
+    def wire(self, request: PreparedRequest) -> _Wire:
+        base = self.node.base(request.base)
+        parts = self._parts(base)
+        if parts.missing:
+            raise errors.CredentialError(
+                f"credential field {parts.missing!r} is required for "
+                f"{request.operation.qualified_name} ({base.name} API)"
+            )
+        headers = dict(parts.headers)
+        query = request.query + parts.params
+        url = parts.url + request.path
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
         content = None
         if request.body is not None:
             headers["Content-Type"] = "application/json"
             content = json.dumps(request.body, separators=(",", ":"), ensure_ascii=False).encode()
-        display_url = url
-        if display_params:
-            display_url = str(httpx.URL(url, params=display_params)).replace(
-                "%2A%2A%2A", errors.REDACTED
-            )
+        display_query = request.query + parts.display_params
         return _Wire(
-            request.method, url, headers, tuple(params), content, display_url, creds.secrets
+            request.method,
+            url,
+            headers,
+            content,
+            parts.url,
+            request.path,
+            display_query,
+            self.credentials.secrets,
         )
 
     def interpret(self, wire: _Wire, response: httpx.Response, attempts: int) -> Any:
@@ -381,11 +419,7 @@ class Session(_SessionBase):
                     continue
                 try:
                     answer = self.http.request(
-                        step.method,
-                        step.url,
-                        headers=step.headers,
-                        params=step.params,
-                        content=step.content,
+                        step.method, step.url, headers=step.headers, content=step.content
                     )
                 except httpx.HTTPError as exc:
                     answer = exc
@@ -426,11 +460,7 @@ class AsyncSession(_SessionBase):
                     continue
                 try:
                     answer = await self.http.request(
-                        step.method,
-                        step.url,
-                        headers=step.headers,
-                        params=step.params,
-                        content=step.content,
+                        step.method, step.url, headers=step.headers, content=step.content
                     )
                 except httpx.HTTPError as exc:
                     answer = exc
