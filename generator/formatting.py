@@ -1,11 +1,18 @@
-"""black, in-process, with one fixed mode: generated code looks the same on every machine."""
+"""black, in-process, with one fixed mode: generated code looks the same on every machine.
+
+Files are formatted one top-level block at a time (the imports, then each `def`, `class` or
+assignment), each block cached on its own content: after a change to one operation only that
+operation's blocks are formatted again. The blocks are joined with the blank lines black puts
+between them, so the file as a whole is black-stable (a test checks it).
+"""
 
 from __future__ import annotations
 
-from importlib import metadata
+import ast
 from typing import Any
 
 from generator.cache import DISABLED, ContentCache
+from generator.fingerprint import installed_version
 
 LINE_LENGTH = 100
 
@@ -20,22 +27,62 @@ def _mode() -> Any:
     )
 
 
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_CUT_AT = (*_DEFINITIONS, ast.Assign, ast.AnnAssign)
+
+
+def blocks(text: str) -> list[tuple[str, bool, bool]]:
+    """The source split before each top-level definition or assignment (with the comments and
+    decorators just above it), as (text, starts with a definition, ends with one). `ast` finds
+    the statements, so no string content can fool the split."""
+    lines = text.splitlines(keepends=True)
+    body = ast.parse(text).body
+    groups: list[list[ast.stmt]] = [[]]
+    cuts = [0]
+    for index, statement in enumerate(body):
+        if index and isinstance(statement, _CUT_AT):
+            decorators = getattr(statement, "decorator_list", [])
+            first = (decorators[0].lineno if decorators else statement.lineno) - 1
+            while first > 0 and lines[first - 1].startswith("#"):
+                first -= 1
+            cuts.append(first)
+            groups.append([])
+        groups[-1].append(statement)
+    bounds = [*cuts, len(lines)]
+    return [
+        ("".join(lines[a:b]), isinstance(group[0], _DEFINITIONS), isinstance(group[-1], _DEFINITIONS))
+        for a, b, group in zip(bounds[:-1], bounds[1:], groups, strict=True)
+    ]
+
+
+def _join(parts: list[tuple[str, bool, bool]]) -> str:
+    """Blank lines as black puts them: two around a top-level definition, one otherwise."""
+    out = parts[0][0]
+    for (_, _, ends_def), (text, starts_def, _) in zip(parts, parts[1:], strict=False):
+        out += ("\n\n\n" if ends_def or starts_def else "\n\n") + text
+    return out + "\n"
+
+
 def format_python(
     files: dict[str, str], verbatim: frozenset[str] = frozenset(), cache: ContentCache = DISABLED
 ) -> dict[str, str]:
     """Format every `.py` file except those in `verbatim` (kept black-clean by a test)."""
-    key = f"{metadata.version('black')}\0{LINE_LENGTH}\0py311\0"
+    key = f"{installed_version('black')}\0{LINE_LENGTH}\0py311\0"
 
-    def formatted(text: str) -> str:
+    def formatted(block: str) -> str:
         import black
 
-        return str(black.format_str(text, mode=_mode()))
+        return str(black.format_str(block, mode=_mode())).strip("\n")
+
+    def whole(text: str) -> str:
+        parts = [
+            (cache.get("black-block", key + block, lambda block=block: formatted(block)), starts, ends)
+            for block, starts, ends in blocks(text)
+        ]
+        return _join(parts)
 
     return {
-        path: cache.get("black", key + text, lambda text=text: formatted(text))  # type: ignore[misc]
-        if path.endswith(".py") and path not in verbatim
-        else text
-        for path, text in files.items()
+        path: whole(text) if path.endswith(".py") and path not in verbatim else text for path, text in files.items()
     }
 
 

@@ -87,7 +87,9 @@ def _compile_one(path: Path, options: Options) -> _Compiled:
     except SpecError as exc:
         return _Compiled(shown, problems=tuple(exc.diagnostics))
     cache = ContentCache(options.cache_dir)
-    rendered = render_node(node, shown, models_source(parameters_schema(node), cache), docs, options.templates)
+    jinja_cache = options.cache_dir / "jinja" if options.cache_dir is not None else None
+    models = models_source(parameters_schema(node), cache)
+    rendered = render_node(node, shown, models, docs, options.templates, jinja_cache)
     rendered = format_python(rendered, frozenset(p for p in rendered if "/_runtime/" in p), cache)
     hashes = fingerprint.inputs(path, shown, template_files(options.templates))
     rendered[f"{OUTPUT_DIR}/{node.name}/{fingerprint.MANIFEST}"] = fingerprint.manifest(shown, hashes, rendered)

@@ -11,8 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def literal(value: Any, qualifier: str = "") -> str:
-    """Python source that evaluates to `value` (dataclasses as keyword constructor calls)."""
+def literal(value: Any, qualifier: str = "", names: Mapping[int, str] | None = None) -> str:
+    """Python source that evaluates to `value` (dataclasses as keyword constructor calls).
+
+    `names` maps `id(obj)` to a variable already holding that object, used instead of it.
+    """
+    if names and id(value) in names:
+        return names[id(value)]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         args = []
         for f in dataclasses.fields(value):
@@ -22,15 +27,15 @@ def literal(value: Any, qualifier: str = "") -> str:
             )
             if default is not dataclasses.MISSING and item == default and type(item) is type(default):
                 continue
-            args.append(f"{f.name}={literal(item, qualifier)}")
+            args.append(f"{f.name}={literal(item, qualifier, names)}")
         return f"{qualifier}{type(value).__name__}({', '.join(args)})"
     if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{literal(k, qualifier)}: {literal(v, qualifier)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{literal(k, qualifier, names)}: {literal(v, qualifier, names)}" for k, v in value.items()) + "}"
     if isinstance(value, tuple):
-        inner = ", ".join(literal(v, qualifier) for v in value)
+        inner = ", ".join(literal(v, qualifier, names) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, list):
-        return "[" + ", ".join(literal(v, qualifier) for v in value) + "]"
+        return "[" + ", ".join(literal(v, qualifier, names) for v in value) + "]"
     if value is None or isinstance(value, (bool, int, float, str)):
         return repr(value)
     raise TypeError(f"no literal for {type(value).__name__}")

@@ -26,15 +26,20 @@ PACKAGE_TEMPLATES = (
 )
 
 
-def environment(override_dir: Path | None) -> Any:
+def environment(override_dir: Path | None, cache_dir: Path | None = None) -> Any:
     import jinja2
 
     search = [str(override_dir)] if override_dir is not None else []
+    # Compiled templates are cached beside the other content-keyed results (jinja checks freshness).
+    bytecode = jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir is not None else None
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(search + [str(TEMPLATES_DIR)]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
+        bytecode_cache=bytecode,
     )
     env.filters.update(
         py=pysource.literal,
@@ -47,6 +52,7 @@ def environment(override_dir: Path | None) -> Any:
         jsonv=lambda v: json.dumps(v, ensure_ascii=False),
     )
     env.globals.update(
+        op_id=id,
         example=examples.example,
         python_name=naming.python_name,
         function_name=naming.function_name,
@@ -63,9 +69,14 @@ def _markdown_cell(text: Any) -> str:
 
 
 def render_node(
-    node: Node, spec_file: str, models_source: str, docs: Any, override_dir: Path | None = None
+    node: Node,
+    spec_file: str,
+    models_source: str,
+    docs: Any,
+    override_dir: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, str]:
-    env = environment(override_dir)
+    env = environment(override_dir, cache_dir)
     uses_literal = any(f.type == "options" for r in node.resources for op in r.operations for f in op.fields)
     context = {"node": node, "spec_file": spec_file, "uses_literal": uses_literal, "docs": docs}
     package = f"generated/{node.name}"

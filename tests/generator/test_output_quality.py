@@ -45,6 +45,11 @@ def test_every_python_file_has_the_header_and_no_timestamp(generated_root: Path)
         assert "2026-" not in text and "2025-" not in text, path
 
 
+def test_block_formatted_files_are_black_stable_as_a_whole(generated_root: Path) -> None:
+    for path in sorted((generated_root / "generated").rglob("*.py")):
+        assert is_formatted(path.read_text()), path
+
+
 def test_runtime_sources_are_black_clean_so_they_can_be_copied_verbatim() -> None:
     for source in runtime_sources():
         assert is_formatted(source.read_text()), f"run black -l 100 on {source}"
