@@ -104,14 +104,17 @@ def credentials_for(node: Node, given: Mapping[str, Any] | None) -> Credentials:
 
 
 class RatePacer:
-    """At most `rate` requests start in any rolling second (a sliding window of start times).
+    """At most `rate` requests start in any rolling second, evenly spaced.
 
-    A start is granted under the lock at the moment the request goes out, so a caller that was
-    delayed (threads, a busy machine) can never squeeze an extra request into a window.
+    Two rules, both applied when a start is granted (under the lock, as the request goes out):
+    starts are at least 1/rate apart, so requests are spread rather than burst; and a sliding
+    window of actual start times is the hard cap, so a caller that was delayed (threads, a busy
+    machine) can never squeeze an extra request into any second.
     """
 
     def __init__(self, rate: float | None) -> None:
         self._cap = max(1, int(rate)) if rate else 0
+        self._interval = 1.0 / rate if rate else 0.0
         # The window holding `cap` starts, with 1% to spare for the server's clock.
         self._window = 1.01 * self._cap / rate if rate else 0.0
         self._starts: collections.deque[float] = collections.deque()
@@ -125,10 +128,16 @@ class RatePacer:
             now = time.monotonic()
             while self._starts and now - self._starts[0] >= self._window:
                 self._starts.popleft()
-            if len(self._starts) < self._cap:
-                self._starts.append(now)
-                return 0.0
-            return self._window - (now - self._starts[0])
+            waits = []
+            if self._starts:
+                waits.append(self._starts[-1] + self._interval - now)
+            if len(self._starts) >= self._cap:
+                waits.append(self._starts[0] + self._window - now)
+            wait = max(waits, default=0.0)
+            if wait > 0:
+                return wait
+            self._starts.append(now)
+            return 0.0
 
 
 @dataclass
