@@ -5,20 +5,19 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
-import json
 import os
 import re
 import subprocess
 import sys
 import tokenize
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from generator import naming
 from generator.cli import main as nodegen_main
-from generator.project import Options, compile_specs
-from tests.property.specs import all_params, dump, operations
+from tests.property.specs import all_params, dump
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -46,18 +45,15 @@ def nodegen(root: Path, *args: str) -> Run:
             code = nodegen_main(["--root", str(root), *args])
         except SystemExit as exc:  # argparse
             code = int(exc.code or 0)
+        except Exception:  # noqa: BLE001 - a crash: report it as the command line would show it
+            traceback.print_exc()
+            code = -1
     return Run(code, out.getvalue(), err.getvalue())
 
 
 def generate(root: Path) -> None:
     done = nodegen(root, "generate")
     assert done.code == 0, f"generate failed ({done.code}):\n{done.stderr[-5000:]}"
-
-
-def compile_doc(root: Path, doc: dict[str, Any], style: str = "block") -> dict[str, str]:
-    """The files one spec produces, in memory (nothing written but the spec)."""
-    path = write_spec(root, doc, style)
-    return compile_specs([path], Options(root=root)).files
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -68,11 +64,15 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
-def python(root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def python(
+    root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run this interpreter in `root` with only `root` on the path (the package must stand alone)."""
     environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHASHSEED")}
     environment.update({"PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1", "COLUMNS": "100"}, **(env or {}))
-    return subprocess.run([PYTHON, *args], cwd=root, env=environment, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [PYTHON, *args], cwd=root, env=environment, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def parallel(*commands: tuple[Path, list[str], dict[str, str]]) -> list[subprocess.CompletedProcess[str]]:
@@ -81,7 +81,11 @@ def parallel(*commands: tuple[Path, list[str], dict[str, str]]) -> list[subproce
     for root, args, env in commands:
         environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHASHSEED")}
         environment.update({"PYTHONDONTWRITEBYTECODE": "1", "COLUMNS": "100"}, **env)
-        procs.append(subprocess.Popen([PYTHON, *args], cwd=root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                [PYTHON, *args], cwd=root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        )
     results = []
     for proc, (_, args, _) in zip(procs, commands, strict=True):
         out, err = proc.communicate(timeout=300)
@@ -109,7 +113,11 @@ def expected_names(doc: dict[str, Any]) -> dict[str, Any]:
                         "function": naming.function_name(r["name"], op["name"]),
                         "model": naming.model_name(r["name"], op["name"]),
                         "params": [
-                            {"name": p["name"], "python": p.get("python_name") or naming.python_name(p["name"]), "parent": parent}
+                            {
+                                "name": p["name"],
+                                "python": p.get("python_name") or naming.python_name(p["name"]),
+                                "parent": parent,
+                            }
                             for p, parent in all_params(op)
                         ],
                     }
@@ -132,7 +140,7 @@ def marker_outside_strings(source: str, marker: str) -> list[tuple[int, int]]:
     """Positions where `marker` occurs in `source` but not inside one string token."""
     if marker not in source:
         return []
-    lines = source.splitlines(keepends=True)
+    lines = io.StringIO(source).readlines()  # the lines tokenize sees (not str.splitlines)
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line))
@@ -145,8 +153,8 @@ def marker_outside_strings(source: str, marker: str) -> list[tuple[int, int]]:
     bad = []
     for match in re.finditer(re.escape(marker), source):
         if not any(start <= match.start() and match.end() <= end for start, end in spans):
-            line = source.count("\n", 0, match.start()) + 1
-            bad.append((line, match.start() - source.rfind("\n", 0, match.start())))
+            row = source.count("\n", 0, match.start()) + 1
+            bad.append((row, match.start() - source.rfind("\n", 0, match.start())))
     return bad
 
 
@@ -178,11 +186,4 @@ def squash(text: str) -> str:
 
 
 def readme_code_blocks(readme: str, language: str) -> list[str]:
-    return re.findall(r"^```" + language + r"\n(.*?)^```", readme, flags=re.S | re.M)
-
-
-def probe(root: Path, script: str, payload: Any) -> Any:
-    """Run `script` in a fresh interpreter with only `root` on the path; it prints JSON."""
-    done = python(root, "-c", script, json.dumps(payload))
-    assert done.returncode == 0, f"probe failed:\n{done.stderr[-8000:]}"
-    return json.loads(done.stdout)
+    return re.findall(r"^```" + language + r"\n(.*?)^```", readme, flags=re.DOTALL | re.MULTILINE)

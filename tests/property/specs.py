@@ -6,8 +6,9 @@ with sub-options, fixedCollections with a mapping, display conditions, path plac
 to `in: path` parameters), an optional credential with every auth scheme, outputs of every form,
 optional settings, headers and deviations. Names are drawn from Python keywords, builtins, names
 the generated code uses itself, case and underscore variants, camelCase and random identifiers;
-texts from quotes, triple quotes, backslashes (trailing too), Jinja and shell syntax, control and
-line-separator characters, unicode, and 10,000-character strings.
+texts from quotes, triple quotes, backslashes (trailing too), Jinja, f-string, shell and YAML
+syntax, control and line-separator characters, unicode, code that would run if a text became
+code, and 10,000-character strings. They are written as block YAML, flow YAML or JSON.
 
 Validity follows docs/spec-format.md: the schema, unique names, distinct Python names
 (`naming.python_name`), bound placeholders, possible display-condition values, defaults of the
@@ -21,13 +22,13 @@ starts passing (strict xfail fails the run): delete the test and the avoidance h
 
 from __future__ import annotations
 
+import builtins
 import functools
 import json
 import keyword
 import math
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -136,8 +137,10 @@ HOSTILE_PIECES = (
     *MARKER_ESCAPES,
 )
 
-#: Characters no spec text can carry into a generated Python file today (see KNOWN_BUG_NUL).
-NUL = "\x00"
+#: Characters spec text cannot carry today: NUL breaks the generated module (KNOWN_BUG_NUL);
+#: three of the others in a row (`str.splitlines` breaks lines there, Python does not) break
+#: the per-block formatting (KNOWN_BUG_BLOCK_SPLIT).
+KNOWN_BAD_CHARACTERS = "\x00" + "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 @dataclass
@@ -146,21 +149,22 @@ class Budget:
 
     long_texts: int = 3
     avoid: bool = True
-    used_names: set[str] = field(default_factory=set)
 
 
-def _piece(allow_nul: bool) -> st.SearchStrategy[str]:
-    chars = st.characters(exclude_categories=("Cs",), exclude_characters="" if allow_nul else NUL)
-    return st.one_of(st.sampled_from(HOSTILE_PIECES), st.text(chars, min_size=1, max_size=8))
+def _piece(avoid: bool) -> st.SearchStrategy[str]:
+    bad = KNOWN_BAD_CHARACTERS if avoid else ""
+    chars = st.characters(codec="utf-8", exclude_characters=bad)  # utf-8: no lone surrogates
+    pieces = [piece for piece in HOSTILE_PIECES if not any(ch in piece for ch in bad)]
+    return st.one_of(st.sampled_from(pieces), st.text(chars, min_size=1, max_size=8))
 
 
-def short_texts(allow_nul: bool = False, max_pieces: int = 6) -> st.SearchStrategy[str]:
-    return st.lists(_piece(allow_nul), max_size=max_pieces).map("".join)
+def short_texts(avoid: bool = True, max_pieces: int = 6) -> st.SearchStrategy[str]:
+    return st.lists(_piece(avoid), max_size=max_pieces).map("".join)
 
 
 def draw_text(draw: Callable[..., Any], budget: Budget, *, min_size: int = 0) -> str:
     """A hostile text; now and then a very long one (10,000 characters)."""
-    text: str = draw(short_texts(allow_nul=not budget.avoid))
+    text: str = draw(short_texts(avoid=budget.avoid))
     if budget.long_texts > 0 and draw(st.integers(0, 24)) == 0:
         budget.long_texts -= 1
         seed = text or "x"
@@ -178,7 +182,6 @@ def draw_text(draw: Callable[..., Any], budget: Budget, *, min_size: int = 0) ->
 # Names
 # ---------------------------------------------------------------------------------------------
 
-NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PY_KEYWORDS = tuple(sorted(set(keyword.kwlist) | set(keyword.softkwlist)))
 BUILTIN_NAMES = (
     "id", "type", "list", "dict", "str", "int", "float", "bool", "bytes", "set", "print", "object",
@@ -202,6 +205,7 @@ GENERATED_NAMES = (
     "_a", "a_", "__a__", "no_x", "Literal", "Any", "httpx", "Field", "BaseModel", "Annotated",
     "annotations", "runner", "Client", "AsyncClient", "Session", "main", "run",
 )  # fmt: skip
+BUILTINS = frozenset(dir(builtins))
 LONGEST = ("a" * 64, "Z" * 63 + "_", "_" + "x1" * 31 + "y")
 
 
@@ -219,9 +223,23 @@ def identifiers() -> st.SearchStrategy[str]:
     )
 
 
+def python_name_overrides(avoid: bool = True) -> st.SearchStrategy[str]:
+    """What `python_name` may say: an identifier that is neither a keyword nor a name the
+    generated code reserves (validation refuses both); avoiding known bugs, no builtin either
+    (KNOWN_BUG_OVERRIDE_BUILTINS)."""
+
+    def allowed(name: str) -> bool:
+        return not naming.is_keyword(name) and name not in naming.RESERVED and not (avoid and name in BUILTINS)
+
+    hostile = [n for n in (*BUILTIN_NAMES, *CASE_VARIANTS, *GENERATED_NAMES, *LONGEST) if allowed(n)]
+    return st.one_of(st.sampled_from(hostile), st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,20}\Z").filter(allowed))
+
+
 def node_names() -> st.SearchStrategy[str]:
     return st.one_of(
-        st.sampled_from(("class", "from", "async", "match", "type", "list", "json", "os", "sys", "test", "x", "n" * 64)),
+        st.sampled_from(
+            ("class", "from", "async", "match", "type", "list", "json", "os", "sys", "test", "x", "n" * 64)
+        ),
         st.from_regex(r"\A[a-z][a-z0-9_]{0,15}\Z"),
     )
 
@@ -247,7 +265,19 @@ def cli_reserved() -> tuple[frozenset[str], frozenset[str]]:
     from generator.runtime import descriptors as d
 
     op = d.Operation("r", "o", "o", "", "GET", "b", "/", (), (), d.Output("response"))
-    node = d.Node("n", "N", "", "1.0.0", "", (), (d.Base("b", "https://x.invalid", d.Auth("none")),), {}, (), "r", (d.Resource("r", "r", "o", (op,)),))
+    node = d.Node(
+        "n",
+        "N",
+        "",
+        "1.0.0",
+        "",
+        (),
+        (d.Base("b", "https://x.invalid", d.Auth("none")),),
+        {},
+        (),
+        "r",
+        (d.Resource("r", "r", "o", (op,)),),
+    )
     command = cli.build(node, "generated.n").commands["r"].commands["o"]  # type: ignore[attr-defined]
     flags = {opt.lstrip("-") for p in command.params for opt in [*p.opts, *p.secondary_opts]}
     dests = {p.name for p in command.params if p.name}
@@ -335,7 +365,7 @@ small_ints = st.integers(-(2**53), 2**53)
 
 
 def json_values(budget: Budget, depth: int = 2) -> st.SearchStrategy[Any]:
-    scalars = st.one_of(st.none(), st.booleans(), small_ints, finite_floats, short_texts(allow_nul=not budget.avoid))
+    scalars = st.one_of(st.none(), st.booleans(), small_ints, finite_floats, short_texts(avoid=budget.avoid))
     if depth == 0:
         return scalars
     inner = json_values(budget, depth - 1)
@@ -369,6 +399,17 @@ class _SpecBuilder:
     def text(self, min_size: int = 0) -> str:
         return draw_text(self.draw, self.budget, min_size=min_size)
 
+    def node_text(self) -> str:
+        """The node's display name and description also go into pyproject.toml, which cannot
+        hold a raw DEL (KNOWN_BUG_TOML_DEL)."""
+        text = self.text()
+        return text.replace("\x7f", "") if self.avoid else text
+
+    def count(self, low: int, high: int) -> int:
+        """How many resources, operations or parameters: every count about as likely (plain
+        `st.integers` favours the smallest early on, and each example costs a second)."""
+        return int(self.draw(st.sampled_from(range(low, high + 1))))
+
     def maybe(self, probability_in_4: int = 2) -> bool:
         return bool(self.draw(st.integers(0, 3)) < probability_in_4)
 
@@ -387,22 +428,27 @@ class _SpecBuilder:
     def operation_keys(self, resource: str, name: str) -> list[tuple[str, str]] | None:
         python = py(name)
         keys = [("raw", name), ("py", python)]
+        if self.avoid and (python in RESOURCE_ATTRIBUTES or _dunder(python)):
+            return None  # KNOWN_BUG_CLIENT_ATTRIBUTES
+        if not self.node_scope.free(self.operation_global_keys(resource, name)):
+            return None
+        return keys
+
+    def operation_global_keys(self, resource: str, name: str) -> list[tuple[str, str]]:
+        """Names an operation takes in the whole node: its function (a validation rule) and,
+        avoiding known bugs, its async twin and its model (KNOWN_BUG_FUNCTION_NAMES)."""
+        function = naming.function_name(resource, name)
+        keys = [("fn", function)]
         if self.avoid:
-            if python in RESOURCE_ATTRIBUTES or _dunder(python):
-                return None  # KNOWN_BUG_CLIENT_ATTRIBUTES
-            function = naming.function_name(resource, name)
-            model = naming.model_name(resource, name)
-            global_keys = [("fn", function), ("fn", function + "_async"), ("model", model)]
-            if not self.node_scope.free(global_keys):
-                return None  # KNOWN_BUG_FUNCTION_NAMES
+            keys += [("fn", function + "_async"), ("model", naming.model_name(resource, name))]
         return keys
 
     def param_keys(self, name: str, kind: str, override: str | None) -> list[tuple[str, str]] | None:
         python = py(name, override)
         keys = [("raw", name), ("py", python)]
         if self.avoid:
-            if keyword.iskeyword(python) or python in OPERATION_BODY_NAMES or python in GENERATOR_RESERVED:
-                return None  # KNOWN_BUG_PYTHON_NAME_OVERRIDE, KNOWN_BUG_SHADOWED_LOCALS
+            if python in OPERATION_BODY_NAMES:
+                return None  # KNOWN_BUG_SHADOWED_LOCALS
             if pydantic_renames(python):
                 return None  # KNOWN_BUG_RENAMED_FIELDS
             word = flag_word(python)
@@ -414,14 +460,13 @@ class _SpecBuilder:
         return keys
 
     def credential_field_keys(self, name: str) -> list[tuple[str, str]] | None:
-        keys = [("raw", name)]
+        keys = [("raw", name), ("env", naming.env_var("X", name))]  # one environment variable each
         if self.avoid:
             python = py(name)
             if python in CLIENT_INIT_NAMES:
                 return None  # KNOWN_BUG_CREDENTIAL_NAMES
             keys += [
                 ("py", python),
-                ("env", naming.env_var("X", name)),
                 ("flag", credential_flag_word(name)),
                 ("dest", "cred_" + name),
             ]
@@ -431,11 +476,15 @@ class _SpecBuilder:
 
     def spec(self) -> dict[str, Any]:
         draw = self.draw
-        node_name = draw(node_names().filter(lambda n: not (self.avoid and keyword.iskeyword(n))))  # KNOWN_BUG_NODE_NAME
+        node_name = draw(node_names().filter(lambda n: not naming.is_keyword(n)))  # refused: not importable
         doc: dict[str, Any] = {"nodegen": 1}
-        node: dict[str, Any] = {"name": node_name, "display_name": self.text(), "version": draw(st.from_regex(r"\A[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\Z"))}
+        node: dict[str, Any] = {
+            "name": node_name,
+            "display_name": self.node_text(),
+            "version": draw(st.from_regex(r"\A[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\Z")),
+        }
         if self.maybe():
-            node["description"] = self.text()
+            node["description"] = self.node_text()
         if self.maybe(1):
             node["subtitle"] = self.text()
         if self.maybe(1):
@@ -447,21 +496,25 @@ class _SpecBuilder:
             node["env_prefix"] = draw(st.from_regex(r"\A[A-Z][A-Z0-9_]{0,10}\Z"))
         doc["node"] = node
 
-        fields = self.credential_fields() if draw(st.booleans()) or self.avoid else []  # KNOWN_BUG_NO_CREDENTIAL
+        fields = self.credential_fields() if draw(st.booleans()) else []  # a node may have no credential
         if fields:
             doc["credential"] = {"name": draw(identifiers()), "fields": fields}
             if self.maybe():
                 doc["credential"]["display_name"] = self.text()
         doc["bases"] = self.bases(fields)
         if self.maybe(1):
-            doc["headers"] = draw(st.dictionaries(st.from_regex(r"\A[A-Za-z][A-Za-z0-9-]{0,15}\Z"), st.from_regex(r"\A[ -~]{0,20}\Z"), max_size=2))
+            doc["headers"] = draw(
+                st.dictionaries(
+                    st.from_regex(r"\A[A-Za-z][A-Za-z0-9-]{0,15}\Z"), st.from_regex(r"\A[ -~]{0,20}\Z"), max_size=2
+                )
+            )
         if self.maybe(1):
             chosen = draw(st.lists(st.sampled_from(SETTINGS), unique_by=lambda s: s["name"], max_size=6))
             doc["settings"] = [dict(s, description=self.text()) if self.maybe(1) else dict(s) for s in chosen]
 
         resources = []
         resource_scope = Scope()
-        for _ in range(draw(st.integers(1, 4))):
+        for _ in range(self.count(1, 4)):
             name = draw_name(draw, self.resource_keys, resource_scope)
             resources.append(self.resource(name, [b["name"] for b in doc["bases"]]))
         doc["resources"] = resources
@@ -469,7 +522,13 @@ class _SpecBuilder:
             doc["default_resource"] = draw(st.sampled_from([r["name"] for r in resources]))
         if self.maybe(1):
             doc["deviations"] = [
-                {"id": f"D{i + 1}", "title": self.text(), "n8n": self.text(), "ours": self.text(), **({"before": self.text(), "after": self.text()} if self.avoid or self.maybe(1) else {})}  # KNOWN_BUG_DEVIATION_EXAMPLES
+                {
+                    "id": f"D{i + 1}",
+                    "title": self.text(),
+                    "n8n": self.text(),
+                    "ours": self.text(),
+                    **({"before": self.text(), "after": self.text()} if self.avoid or self.maybe(1) else {}),
+                }  # KNOWN_BUG_DEVIATION_EXAMPLES
                 for i in range(draw(st.integers(1, 2)))
             ]
         return doc
@@ -482,8 +541,13 @@ class _SpecBuilder:
             name = draw_name(draw, self.credential_field_keys, scope)
             entry: dict[str, Any] = {"name": name, "type": draw(st.sampled_from(("string", "options")))}
             if entry["type"] == "options":
-                values = draw(st.lists(st.from_regex(r"\A[a-z][a-z0-9.-]{0,12}\Z"), min_size=1, max_size=3, unique=True))
-                entry["options"] = [{"value": v, "label": self.text(), **({"description": self.text()} if self.maybe(1) else {})} for v in values]
+                values = draw(
+                    st.lists(st.from_regex(r"\A[a-z][a-z0-9.-]{0,12}\Z"), min_size=1, max_size=3, unique=True)
+                )
+                entry["options"] = [
+                    {"value": v, "label": self.text(), **({"description": self.text()} if self.maybe(1) else {})}
+                    for v in values
+                ]
                 entry["default"] = draw(st.sampled_from(values))
             elif self.maybe(1):
                 entry["default"] = self.text()
@@ -513,17 +577,28 @@ class _SpecBuilder:
             base: dict[str, Any] = {"name": name, "url": url}
             scheme = draw(st.sampled_from(AUTH_SCHEMES)) if names else "none"
             if scheme == "basic":
-                base["auth"] = {"scheme": "basic", "username": draw(st.sampled_from(names)), "password": draw(st.sampled_from(names))}
+                base["auth"] = {
+                    "scheme": "basic",
+                    "username": draw(st.sampled_from(names)),
+                    "password": draw(st.sampled_from(names)),
+                }
             elif scheme == "bearer":
                 base["auth"] = {"scheme": "bearer", "token": draw(st.sampled_from(names))}
             elif scheme in ("header", "query"):
-                base["auth"] = {"scheme": scheme, "name": draw(st.from_regex(r"\A[A-Za-z][A-Za-z0-9_-]{0,15}\Z")), "value": draw(st.sampled_from(names))}
+                base["auth"] = {
+                    "scheme": scheme,
+                    "name": draw(st.from_regex(r"\A[A-Za-z][A-Za-z0-9_-]{0,15}\Z")),
+                    "value": draw(st.sampled_from(names)),
+                }
             elif self.maybe():
                 base["auth"] = {"scheme": "none"}
             options = [f for f in fields if f["type"] == "options"]
             if options and self.maybe(1):
                 chosen = draw(st.sampled_from(options))
-                base["url_by_credential"] = {"field": chosen["name"], "urls": {o["value"]: "https://other.example.invalid/v1" for o in chosen["options"][:1]}}
+                base["url_by_credential"] = {
+                    "field": chosen["name"],
+                    "urls": {o["value"]: "https://other.example.invalid/v1" for o in chosen["options"][:1]},
+                }
             if self.maybe(1):
                 base["rate_limit"] = draw(st.floats(min_value=0.5, max_value=100))
             if self.maybe(1):
@@ -540,11 +615,9 @@ class _SpecBuilder:
             resource["description"] = self.text()
         scope = Scope()
         operations = []
-        for _ in range(draw(st.integers(1, 4))):
+        for _ in range(self.count(1, 4)):
             op_name = draw_name(draw, lambda n: self.operation_keys(name, n), scope)
-            if self.avoid:
-                function = naming.function_name(name, op_name)
-                self.node_scope.take([("fn", function), ("fn", function + "_async"), ("model", naming.model_name(name, op_name))])
+            self.node_scope.take(self.operation_global_keys(name, op_name))
             operations.append(self.operation(op_name, bases))
         resource["operations"] = operations
         if self.maybe(1):
@@ -556,7 +629,7 @@ class _SpecBuilder:
         scope = Scope(self.reserved_flags | self.credential_keys if self.avoid else set())
         params: list[dict[str, Any]] = []
         drawn: list[_Param] = []
-        for _ in range(draw(st.integers(0, 6))):
+        for _ in range(self.count(0, 6)):
             kind = draw(st.sampled_from(PARAM_TYPES))
             if kind == "collection":
                 params.append(self.collection(scope, drawn))
@@ -569,11 +642,22 @@ class _SpecBuilder:
         if self.maybe(1):
             request["idempotent"] = draw(st.booleans())
         if self.maybe(1):
-            request["body"] = [{"key": draw(st.from_regex(r"\A[A-Za-z0-9_$-]{1,8}(\.[A-Za-z0-9_$-]{1,8}){0,2}\Z")), "value": draw(json_values(self.budget))}]
+            request["body"] = [
+                {
+                    "key": draw(st.from_regex(r"\A[A-Za-z0-9_$-]{1,8}(\.[A-Za-z0-9_$-]{1,8}){0,2}\Z")),
+                    "value": draw(json_values(self.budget)),
+                }
+            ]
         if self.maybe(1):
             request["dedup_key"] = {"key": "dedup_id", "generate": "ulid"}
         if drawn and self.maybe(1):
-            request["checks"] = [{"param": draw(st.sampled_from([p.name for p in drawn])), "key": "k", "max_bytes": draw(st.integers(1, 1000))}]
+            request["checks"] = [
+                {
+                    "param": draw(st.sampled_from([p.name for p in drawn])),
+                    "key": "k",
+                    "max_bytes": draw(st.integers(1, 1000)),
+                }
+            ]
         output = self.output(drawn)
         if output.get("split") and self.maybe(1):
             request["pagination"] = self.pagination(drawn)
@@ -595,7 +679,10 @@ class _SpecBuilder:
     def collection(self, scope: Scope, drawn: list[_Param]) -> dict[str, Any]:
         draw = self.draw
         name = draw_name(draw, lambda n: self.param_keys(n, "collection", None), scope)
-        subs = [self.param(draw(st.sampled_from(SUB_TYPES)), scope, drawn, top_level=False) for _ in range(draw(st.integers(1, 3)))]
+        subs = [
+            self.param(draw(st.sampled_from(SUB_TYPES)), scope, drawn, top_level=False)
+            for _ in range(draw(st.integers(1, 3)))
+        ]
         param: dict[str, Any] = {"name": name, "type": "collection", "options": subs}
         if self.maybe():
             param["display_name"] = self.text()
@@ -610,8 +697,8 @@ class _SpecBuilder:
         name = draw_name(draw, lambda n: self.param_keys(n, kind, None), scope)
         override = None
         if self.maybe(1):
-            # `python_name` overrides the derived name; keywords are a known bug.
-            candidate = draw(identifiers().filter(lambda n: not (self.avoid and keyword.iskeyword(n))))  # KNOWN_BUG_PYTHON_NAME_OVERRIDE
+            # `python_name` overrides the derived name.
+            candidate = draw(python_name_overrides(self.avoid))  # keywords and reserved names are refused
             plain = self.param_keys(name, kind, None) or []
             scope.release(plain)
             keys = self.param_keys(name, kind, candidate)
@@ -665,26 +752,43 @@ class _SpecBuilder:
         elif kind == "options":
             option_values = draw(
                 st.lists(
-                    st.one_of(short_texts(allow_nul=not self.avoid), small_ints, finite_floats, st.booleans()),
+                    # a float cannot be a typing.Literal value (KNOWN_BUG_FLOAT_OPTIONS)
+                    st.one_of(
+                        short_texts(avoid=self.avoid),
+                        small_ints,
+                        st.booleans(),
+                        *([] if self.avoid else [finite_floats]),
+                    ),
                     min_size=1,
                     max_size=4,
-                    unique_by=lambda v: (type(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else float, v),
+                    unique_by=lambda v: (
+                        type(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else float,
+                        v,
+                    ),
                 )
             )
             if draw(st.integers(0, 9)) == 0 and self.budget.long_texts > 0:
                 self.budget.long_texts -= 1
                 option_values[0] = "v" * 10_000  # a very long option value
             param["options"] = [
-                {"value": v, "label": self.text(), **({"description": self.text()} if self.maybe(1) else {})} for v in option_values
+                {"value": v, "label": self.text(), **({"description": self.text()} if self.maybe(1) else {})}
+                for v in option_values
             ]
             values = option_values
             if self.maybe(3):
                 param["default"] = draw(st.sampled_from(option_values))
-            if self.maybe(1):
-                param["value_map"] = {str(v): draw(st.one_of(st.text(max_size=5), small_ints)) for v in option_values[:1]}
+            renamed = [v for v in option_values if isinstance(v, str)][:1]
+            if renamed and self.maybe(1):
+                param["value_map"] = {v: draw(st.one_of(st.text(max_size=5), small_ints)) for v in renamed}
         elif kind == "json":
             if self.maybe(1):
-                param["default"] = draw(st.one_of(short_texts(), st.dictionaries(short_texts(max_pieces=2), json_values(self.budget, 1), max_size=2), st.lists(json_values(self.budget, 1), max_size=2)))
+                param["default"] = draw(
+                    st.one_of(
+                        short_texts(),
+                        st.dictionaries(short_texts(max_pieces=2), json_values(self.budget, 1), max_size=2),
+                        st.lists(json_values(self.budget, 1), max_size=2),
+                    )
+                )
             if location in ("query", "body") and self.maybe(1):
                 param["spread"] = True
                 param.pop("key", None)
@@ -719,7 +823,9 @@ class _SpecBuilder:
         if self.maybe(1):
             param["placeholder"] = self.text()
         if self.maybe(1):
-            param["omit_if"] = draw(st.lists(st.one_of(short_texts(max_pieces=2), small_ints, st.booleans()), max_size=2))
+            param["omit_if"] = draw(
+                st.lists(st.one_of(short_texts(max_pieces=2), small_ints, st.booleans()), max_size=2)
+            )
         if self.maybe(1):
             param["example"] = self.example(kind, param)
         drawn.append(_Param(name, kind, location, values))
@@ -759,7 +865,9 @@ class _SpecBuilder:
 
     def output(self, drawn: list[_Param]) -> dict[str, Any]:
         draw = self.draw
-        form = draw(st.sampled_from(("response", "select", "split", "split_bare", "constant", "request_body", "prepend")))
+        form = draw(
+            st.sampled_from(("response", "select", "split", "split_bare", "constant", "request_body", "prepend"))
+        )
         if form == "response":
             return {"from": "response"}
         if form == "select":
@@ -769,9 +877,15 @@ class _SpecBuilder:
         if form == "split_bare":
             return {"from": "response", "split": True}
         if form == "constant":
-            return {"from": "constant", "value": draw(st.dictionaries(short_texts(max_pieces=3), json_values(self.budget), max_size=3))}
+            return {
+                "from": "constant",
+                "value": draw(st.dictionaries(short_texts(max_pieces=3), json_values(self.budget), max_size=3)),
+            }
         if form == "prepend" and drawn:
-            return {"from": "request_body", "prepend": {draw(identifiers()): draw(st.sampled_from([p.name for p in drawn]))}}
+            return {
+                "from": "request_body",
+                "prepend": {draw(identifiers()): draw(st.sampled_from([p.name for p in drawn]))},
+            }
         return {"from": "request_body"}
 
     def pagination(self, drawn: list[_Param]) -> dict[str, Any]:
@@ -823,12 +937,19 @@ def dump(doc: dict[str, Any], style: str) -> str:
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=True, width=60)
     else:
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=1 << 16)
-    if not same(yaml.safe_load(text), doc):
-        # PyYAML folds raw NEL/LS/PS line breaks and JSON exponents read as strings in YAML 1.1:
-        # fall back to an all-escaped dump.
+    if not _loads_back(text, doc):
+        # PyYAML folds raw NEL/LS/PS line breaks, reads JSON's `1e+20` as a string (YAML 1.1)
+        # and refuses JSON keys over 1024 characters: fall back to an all-escaped block dump.
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=False)
         assert same(yaml.safe_load(text), doc), "no YAML form loads back to this spec"
     return text
+
+
+def _loads_back(text: str, doc: dict[str, Any]) -> bool:
+    try:
+        return same(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), doc)
+    except yaml.YAMLError:
+        return False
 
 
 STYLES = st.sampled_from(("block", "flow", "json"))
