@@ -3,8 +3,8 @@
 `ROWS` is the table: the typed `Client` call, the parameter name(s) `ValidationError.parameters`
 must list and the exact `str(error)`; each row also checks that the server's journal is empty.
 `EXPRESSION_ROWS` sends bad values through `execute()` as n8n parameters, most of them coming
-from expressions with the wrong type. `RUNTIME_BUGS` are rows that fail today (strict xfail):
-see docs/reliability.md, "Bugs found".
+from expressions with the wrong type. `RUNTIME_BUGS` are the rows that found
+runtime bugs B1-B8 (see docs/reliability.md, "Bugs found, and fixed"); they now pass like the rest.
 
 Path values with `/`, `..`, `?`, `#`, spaces, `%` and unicode are percent-encoded as one path
 segment and reach the right person (checked on the server's decoded state and raw paths).
@@ -328,8 +328,8 @@ def test_path_values_from_expressions_reach_the_right_person(server: FakeCustome
 
 
 # ---------------------------------------------------------------------------------- runtime bugs
-# Each of these fails today; see docs/reliability.md, "Bugs found". They are strict xfails: when
-# the runtime is fixed they pass, pytest reports XPASS(strict) as a failure, and the marker goes.
+# Each of these found a runtime bug (docs/reliability.md, "Bugs found, and fixed"); they stay as
+# regression tests.
 
 
 def _rejected(call: Callable[[Any], Any], client: Client, server: FakeCustomerIo, parameter: str, says: str = "") -> None:
