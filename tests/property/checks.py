@@ -4,10 +4,13 @@ bugs (test_known_bugs.py) run the very same checks."""
 from __future__ import annotations
 
 import ast
+import itertools
 import json
+import os
 import re
 import shutil
 import subprocess
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,6 +195,7 @@ def check_imports_and_help(pkg: Package) -> None:
 # ---------------------------------------------------------------------------------------------
 
 MYPY_NODE = "typed"  # one package name for every example, so mypy's cache keeps the runtime
+_MTIMES = itertools.count(int(time.time()) + 10)
 
 
 def check_mypy_strict(root: Path, doc: dict[str, Any], style: str = "block") -> None:
@@ -202,6 +206,11 @@ def check_mypy_strict(root: Path, doc: dict[str, Any], style: str = "block") -> 
         shutil.rmtree(root / leftover, ignore_errors=True)
     write_spec(root, doc, style)
     generate(root)
+    # mypy trusts its cache for a file of the same size and whole-second mtime: give every
+    # example's files their own mtime, or a same-sized models.py of the last example is reused.
+    stamp = next(_MTIMES)
+    for path in (root / "generated").rglob("*.py"):
+        os.utime(path, (stamp, stamp))
     done = python(
         root, "-m", "mypy", "--strict", "--cache-dir", str(root / ".mypy_cache"), "-p", f"generated.{MYPY_NODE}"
     )
