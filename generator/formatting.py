@@ -9,6 +9,7 @@ between them, so the file as a whole is black-stable (a test checks it).
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from generator.cache import DISABLED, ContentCache
@@ -27,6 +28,7 @@ def _mode() -> Any:
     )
 
 
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _CUT_AT = (*_DEFINITIONS, ast.Assign, ast.AnnAssign)
 
@@ -35,7 +37,8 @@ def blocks(text: str) -> list[tuple[str, bool, bool]]:
     """The source split before each top-level definition or assignment (with the comments and
     decorators just above it), as (text, starts with a definition, ends with one). `ast` finds
     the statements, so no string content can fool the split."""
-    lines = text.splitlines(keepends=True)
+    # The line breaks `ast` counts (\r\n, \r, \n); str.splitlines also breaks at \x0c, \u2028, ...
+    lines = _LINES.findall(text)
     body = ast.parse(text).body
     groups: list[list[ast.stmt]] = [[]]
     cuts = [0]

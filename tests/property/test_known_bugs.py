@@ -342,22 +342,6 @@ def test_diagnostic_line_numbers_after_a_unicode_line_separator(workdir: Path, d
 
 
 @known_bug(
-    "KNOWN_BUG_BLOCK_SPLIT (regression of 619e5ed, per-block black): generator/formatting.py blocks() "
-    "indexes `text.splitlines(keepends=True)` with `ast` line numbers, but str.splitlines also breaks "
-    "at \\x0b \\x0c \\x1c-\\x1e \\x85 \\u2028 \\u2029, which Python keeps inside a line. Three of them in "
-    "a description (docstring) shift every later cut by three lines, into the middle of a statement: "
-    "black raises InvalidInput (a traceback from `nodegen generate`), or the joined file has a "
-    "`return` outside its function (mypy). Fix: split with `io.StringIO(text).readlines()` (or "
-    "re.split on '\\n' keeping ends), the lines `ast` counts."
-)
-@EXPLICIT_ONLY
-@example(doc=spec(resources=[{"name": "r", "operations": [op("o", description="a\x0c\x0c\x0cb")]}]))
-@given(doc=specs())
-def test_form_feeds_in_a_description(workdir: Path, doc: dict[str, Any]) -> None:
-    full_check(workdir, doc)
-
-
-@known_bug(
     "KNOWN_BUG_TOML_DEL: the node's display name and description go into the generated "
     "pyproject.toml through the `jsonv` filter (json.dumps(ensure_ascii=False)), which leaves U+007F "
     "(DEL) raw; TOML forbids it in strings, so the package's pyproject.toml does not parse "
