@@ -221,6 +221,18 @@ def same(a: Any, b: Any) -> bool:
     return show(a) == show(b)
 
 
+def membership(
+    d: Diff, old: Iterable[Any], new: Iterable[Any], key: str, label: str, rules: tuple[str, str]
+) -> list[tuple[Any, Any]]:
+    """Report the named entities removed (at OLD) and added (at NEW); return the kept pairs."""
+    removed, added, kept = match(old, new)
+    for x in removed:
+        d.at_old(rules[0], d.old.paths[(key, x.name)], f"{label} {x.name!r} removed")
+    for x in added:
+        d.at_new(rules[1], d.new.paths[(key, x.name)], f"{label} {x.name!r} added")
+    return kept
+
+
 def match(old: Iterable[Any], new: Iterable[Any]) -> tuple[list[Any], list[Any], list[tuple[Any, Any]]]:
     """(removed, added, kept pairs) of two lists of named entities, in spec order."""
     old_by = {x.name: x for x in old}
@@ -351,11 +363,7 @@ def node_defaults(d: Diff) -> None:
 
 
 def settings(d: Diff) -> None:
-    removed, added, kept = match(d.old.node.settings, d.new.node.settings)
-    for s in removed:
-        d.at_old("behaviour-changed", d.old.paths[("setting", s.name)], f"setting {s.name!r} removed")
-    for s in added:
-        d.at_new("behaviour-changed", d.new.paths[("setting", s.name)], f"setting {s.name!r} added")
+    kept = membership(d, d.old.node.settings, d.new.node.settings, "setting", "setting", ("behaviour-changed", "behaviour-changed"))
     for old, new in kept:
         pair = Pair(
             f"setting {new.name!r}", old, new, d.old.paths[("setting", old.name)], d.new.paths[("setting", new.name)]
@@ -379,11 +387,7 @@ def credential_names(c: Any) -> dict[str, str]:
 
 
 def credentials(d: Diff) -> None:
-    removed, added, kept = match(d.old.node.credentials, d.new.node.credentials)
-    for c in removed:
-        d.at_old("credential-removed", d.old.paths[("credential", c.name)], f"credential field {c.name!r} removed")
-    for c in added:
-        d.at_new("credential-added", d.new.paths[("credential", c.name)], f"credential field {c.name!r} added")
+    kept = membership(d, d.old.node.credentials, d.new.node.credentials, "credential", "credential field", ("credential-removed", "credential-added"))
     for old, new in kept:
         key = ("credential", new.name)
         pair = Pair(f"credential field {new.name!r}", old, new, d.old.paths[key], d.new.paths[key])
@@ -401,11 +405,7 @@ AUTH_CREDENTIAL_KEYS = ("username", "password", "token", "value")
 
 
 def bases(d: Diff) -> None:
-    removed, added, kept = match(d.old.node.bases, d.new.node.bases)
-    for b in removed:
-        d.at_old("routing-changed", d.old.paths[("base", b.name)], f"base {b.name!r} removed")
-    for b in added:
-        d.at_new("base-added", d.new.paths[("base", b.name)], f"base {b.name!r} added")
+    kept = membership(d, d.old.node.bases, d.new.node.bases, "base", "base", ("routing-changed", "base-added"))
     for old, new in kept:
         key = ("base", new.name)
         pair = Pair(f"base {new.name!r}", old, new, d.old.paths[key], d.new.paths[key])
@@ -449,11 +449,7 @@ def operation_names(op: Operation) -> dict[str, str]:
 
 
 def resources(d: Diff) -> None:
-    removed, added, kept = match(d.old.node.resources, d.new.node.resources)
-    for r in removed:
-        d.at_old("resource-removed", d.old.paths[("resource", r.name)], f"resource {r.name!r} removed")
-    for r in added:
-        d.at_new("resource-added", d.new.paths[("resource", r.name)], f"resource {r.name!r} added")
+    kept = membership(d, d.old.node.resources, d.new.node.resources, "resource", "resource", ("resource-removed", "resource-added"))
     for old, new in kept:
         key = ("resource", new.name)
         pair = Pair(f"resource {new.name!r}", old, new, d.old.paths[key], d.new.paths[key])
