@@ -433,7 +433,7 @@ def base_auth(d: Diff, pair: Pair) -> None:
 
 def resource_names(r: Any) -> dict[str, str]:
     return {
-        "client attribute": naming.python_name(r.name),
+        "client attribute": naming.member_name(r.name),
         "class": naming.pascal(r.name) + "Resource",
         "CLI group": r.name,
     }
@@ -441,7 +441,7 @@ def resource_names(r: Any) -> dict[str, str]:
 
 def operation_names(op: Operation) -> dict[str, str]:
     return {
-        "client method": naming.python_name(op.name),
+        "client method": naming.member_name(op.name),
         "function": naming.function_name(op.resource, op.name),
         "model": op.model,
         "CLI command": op.name,

@@ -31,6 +31,9 @@ from generator.runtime.descriptors import (
     Setting,
 )
 
+# Who took a name first: where (None for the generated code's own names) and how to call it.
+Claim = tuple[tuple[Any, ...] | None, str]
+
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
@@ -71,6 +74,7 @@ class _Builder:
                 name=f["name"],
                 display_name=f.get("display_name", f["name"]),
                 env=naming.env_var(prefix, f["name"]),
+                flag=naming.cli_name(f["name"]),
                 secret=f.get("secret", False),
                 required=f.get("required", False),
                 default=f.get("default", ""),
@@ -87,7 +91,7 @@ class _Builder:
         self.unique(data["resources"], ("resources",), "resource")
         base_names = {b.name for b in bases}
         resources = tuple(self.resource(i, r, base_names) for i, r in enumerate(data["resources"]))
-        self.python_collisions(data["resources"])
+        self.python_collisions(data["resources"], self.cli_own_flags(creds))
         default_resource = data.get("default_resource", data["resources"][0]["name"])
         if default_resource not in {r.name for r in resources}:
             self.fail(("default_resource",), f"default_resource {default_resource!r} is not a resource")
@@ -161,7 +165,7 @@ class _Builder:
         )
         if setting.type == "options" and not setting.options:
             self.fail(("settings", i, "type"), "an options setting needs a non-empty `options` list")
-        self.check_default(("settings", i), setting.type, setting.default, setting.minimum, setting.maximum, setting.options)
+        self.check_value(("settings", i), "default", setting.type, setting.default, raw, setting.options)
         return setting
 
     # ---- resources and operations ----
@@ -299,6 +303,8 @@ class _Builder:
             self.fail(path + ("python_name",), f"python_name {explicit!r} is a Python keyword; choose another name")
         elif explicit in naming.RESERVED:
             self.fail(path + ("python_name",), f"python_name {explicit!r} is a name the generated code uses itself; choose another name")
+        elif explicit in naming.BUILTINS:
+            self.fail(path + ("python_name",), f"python_name {explicit!r} would shadow the Python builtin {explicit!r}; choose another name, such as {explicit + '_'!r}")
         if raw.get("minimum") is not None and raw.get("maximum") is not None and raw["minimum"] > raw["maximum"]:
             self.fail(path + ("minimum",), f"minimum {raw['minimum']} is above the maximum {raw['maximum']}")
         if location == "path" and parent is not None:
@@ -308,6 +314,13 @@ class _Builder:
                 "make it a top-level parameter with `required: true`",
             )
         option_values = [o.value for o in options]
+        first_equal: dict[Any, int] = {}
+        for k, value in enumerate(option_values):
+            j = first_equal.setdefault(value, k)  # 1 == 1.0 == True in Python, and so in the model
+            if j != k and type(option_values[j]) is type(value):
+                self.fail(path + ("options", k, "value"), f"duplicate option value {value!r} (option {j + 1} has it)")
+            elif j != k:
+                self.fail(path + ("options", k, "value"), f"option value {value!r} equals {option_values[j]!r} (option {j + 1}) in Python, so the model cannot tell them apart; use distinct values")
         for key in raw.get("value_map", {}):
             if kind == "options" and key not in option_values:
                 self.fail(path + ("value_map", key), f"value_map renames {key!r}, which is not an option of {raw['name']!r}", key=True)
@@ -322,7 +335,9 @@ class _Builder:
         has_default = "default" in raw and kind not in ("collection",)
         default = raw.get("default")
         if has_default:
-            self.check_default(path, kind, default, raw.get("minimum"), raw.get("maximum"), options)
+            self.check_value(path, "default", kind, default, raw, options)
+        if raw.get("example") is not None:
+            self.check_value(path, "example", kind, raw["example"], raw, options)
         return Field(
             name=raw["name"],
             python_name=raw.get("python_name") or naming.python_name(raw["name"]),
@@ -358,10 +373,18 @@ class _Builder:
             multiple=raw.get("multiple", False),
         )
 
-    def check_default(
-        self, path: tuple[Any, ...], kind: str, default: Any, minimum: Any, maximum: Any, options: tuple[Option, ...]
+    def check_value(
+        self,
+        path: tuple[Any, ...],
+        what: str,
+        kind: str,
+        value: Any,
+        raw: dict[str, Any],
+        options: tuple[Option, ...],
     ) -> None:
-        where = path + ("default",)
+        """A default or an example must be a value the parameter accepts: its type, one of its
+        options, within its bounds."""
+        where = path + (what,)
         expected: dict[str, type | tuple[type, ...]] = {
             "string": str,
             "boolean": bool,
@@ -369,21 +392,24 @@ class _Builder:
             "number": (int, float),
             "dateTime": str,
             "json": (str, dict, list),
+            "fixedCollection": dict,
         }
-        wrong_type = not isinstance(default, expected.get(kind, object)) or (
-            kind in ("integer", "number") and isinstance(default, bool)
+        wrong_type = not isinstance(value, expected.get(kind, object)) or (
+            kind in ("integer", "number") and isinstance(value, bool)
         )
-        if default is not None and wrong_type:
-            self.fail(where, f"default {default!r} is not a {kind}")
+        if value is not None and wrong_type:
+            shown = "a mapping of keys to values" if kind == "fixedCollection" else f"a {kind}"
+            self.fail(where, f"{what} {value!r} is not {shown}")
             return
-        if kind == "options" and options and default not in [o.value for o in options]:
+        if kind == "options" and options and value not in [o.value for o in options]:
             values = ", ".join(repr(o.value) for o in options)
-            self.fail(where, f"default {default!r} is not among the options ({values})")
-        if isinstance(default, (int, float)) and not isinstance(default, bool):
-            if minimum is not None and default < minimum:
-                self.fail(where, f"default {default} is below the minimum {minimum}")
-            if maximum is not None and default > maximum:
-                self.fail(where, f"default {default} is above the maximum {maximum}")
+            self.fail(where, f"{what} {value!r} is not among the options ({values})")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            minimum, maximum = raw.get("minimum"), raw.get("maximum")
+            if minimum is not None and value < minimum:
+                self.fail(where, f"{what} {value} is below the minimum {minimum}")
+            if maximum is not None and value > maximum:
+                self.fail(where, f"{what} {value} is above the maximum {maximum}")
 
     def check_conditions(self, path: tuple[Any, ...], params: list[dict[str, Any]], by_name: dict[str, Field]) -> None:
         for i, param in enumerate(params):
@@ -402,57 +428,110 @@ class _Builder:
                     if not _possible(target, value):
                         self.fail(path + (kind, name, k), f"{value!r} is not a possible value of {name!r} ({target.type})")
 
-    def python_collisions(self, resources: list[dict[str, Any]]) -> None:
+    def python_collisions(self, resources: list[dict[str, Any]], cli_taken: dict[str, Claim]) -> None:
+        """Every name the generated code derives is given out once; a second taker is reported with
+        the first. A collision already reported for a name is not reported again for what derives
+        from it (the functions of two resources that share a Python name)."""
+        members: dict[str, Claim] = {}
+        classes: dict[str, Claim] = {}
+        functions: dict[str, Claim] = {}
+        models: dict[str, Claim] = {}
         for i, resource in enumerate(resources):
+            rpath = ("resources", i, "name")
+            member = self.member(rpath, "resource", resource["name"])
+            pascal = naming.pascal(resource["name"])
+            resource_ok = all(
+                self.claim(taken, name, rpath, repr(resource["name"]), "resource", what)
+                for taken, name, what in (
+                    (members, member, "Python name"),
+                    (classes, pascal + "Resource", "Python class"),
+                    (classes, "Async" + pascal + "Resource", "Python class"),
+                )
+            )
+            methods: dict[str, Claim] = {}
             for j, op in enumerate(resource["operations"]):
-                path = ("resources", i, "operations", j)
-                seen: dict[str, tuple[Any, ...]] = {}
-                for k, param in enumerate(op["params"]):
-                    entries: list[tuple[Any, tuple[Any, ...]]] = [(param, path + ("params", k))]
-                    if param["type"] == "collection":
-                        entries = [(s, path + ("params", k, "options", m)) for m, s in enumerate(param.get("options") or [])]
-                    for entry, epath in entries:
-                        py = entry.get("python_name") or naming.python_name(entry["name"])
-                        if py in seen and self.doc.data is not None:
-                            other = seen[py]
-                            if _name_at(self.doc, other) != entry["name"]:
-                                line, col = self.doc.where(other + ("name",))
-                                self.fail(epath + ("name",), f"{entry['name']!r} and {_name_at(self.doc, other)!r} (line {line}, column {col}) both become the Python name {py!r}; set `python_name` on one")
-                        seen.setdefault(py, epath)
-            py_ops: dict[str, int] = {}
-            for j, op in enumerate(resource["operations"]):
-                py = naming.python_name(op["name"])
-                if py in py_ops and resource["operations"][py_ops[py]]["name"] != op["name"]:
-                    self.fail(("resources", i, "operations", j, "name"), f"operation {op['name']!r} and {resource['operations'][py_ops[py]]['name']!r} both become the Python name {py!r}")
-                py_ops.setdefault(py, j)
-        functions: dict[str, tuple[int, int]] = {}
-        for i, resource in enumerate(resources):
-            for j, op in enumerate(resource["operations"]):
-                function = naming.function_name(resource["name"], op["name"])
-                first = functions.setdefault(function, (i, j))
-                other = resources[first[0]]
-                same_resource_name = naming.python_name(other["name"]) == naming.python_name(resource["name"])
-                if first[0] != i and not same_resource_name:  # else reported as a resource collision
-                    line, col = self.doc.where(("resources", first[0], "operations", first[1], "name"))
-                    self.fail(
-                        ("resources", i, "operations", j, "name"),
-                        f"operation '{resource['name']}.{op['name']}' and "
-                        f"'{other['name']}.{other['operations'][first[1]]['name']}' (line {line}, column {col}) "
-                        f"both become the Python function {function!r}",
-                    )
-        py_resources: dict[str, str] = {}
-        for i, resource in enumerate(resources):
-            py = naming.python_name(resource["name"])
-            if py in py_resources and py_resources[py] != resource["name"]:
-                self.fail(("resources", i, "name"), f"resource {resource['name']!r} and {py_resources[py]!r} both become the Python name {py!r}")
-            py_resources.setdefault(py, resource["name"])
+                opath = ("resources", i, "operations", j)
+                method = self.member(opath + ("name",), "operation", op["name"])
+                op_ok = self.claim(methods, method, opath + ("name",), repr(op["name"]), "operation", "Python name")
+                if resource_ok and op_ok:
+                    qualified = f"'{resource['name']}.{op['name']}'"
+                    function = naming.function_name(resource["name"], op["name"])
+                    if all(  # the first collision only: an async twin follows its sync function
+                        self.claim(functions, name, opath + ("name",), qualified, "operation", "Python function")
+                        for name in (function, function + "_async")
+                    ):
+                        model = naming.model_name(resource["name"], op["name"])
+                        self.claim(models, model, opath + ("name",), qualified, "operation", "model class")
+                self.parameter_names(opath, op, cli_taken)
 
+    def parameter_names(self, path: tuple[Any, ...], op: dict[str, Any], cli_taken: dict[str, Claim]) -> None:
+        """Parameters need distinct Python names and CLI flags that no other option of the
+        operation's command has (the credentials' and the CLI's own)."""
+        pythons: dict[str, Claim] = {}
+        flags = dict(cli_taken)
+        for k, param in enumerate(op["params"]):
+            entries: list[tuple[Any, tuple[Any, ...]]] = [(param, path + ("params", k))]
+            if param["type"] == "collection":
+                entries = [(s, path + ("params", k, "options", m)) for m, s in enumerate(param.get("options") or [])]
+            for entry, epath in entries:
+                python = entry.get("python_name") or naming.python_name(entry["name"])
+                label = repr(entry["name"])
+                if not self.claim(pythons, python, epath + ("name",), label, "", "Python name", "; set `python_name` on one"):
+                    continue
+                if python.startswith(naming.PYDANTIC_PROTECTED):
+                    self.fail(epath + ("python_name" if "python_name" in entry else "name",), f"parameter {entry['name']!r} becomes the Python name {python!r}, but pydantic reserves names that start with {' or '.join(naming.PYDANTIC_PROTECTED)}; set `python_name`")
+                flag = python.strip("_").replace("_", "-")
+                if not flag:
+                    self.fail(epath + ("name",), f"parameter {entry['name']!r} (Python name {python!r}) has no letters for a CLI flag; set `python_name`")
+                    continue
+                self.claim(flags, flag, epath + ("name",), label, "parameter", "CLI flag", "; set `python_name` on one", prefix="--")
 
-def _name_at(doc: Located, path: tuple[Any, ...]) -> str:
-    value: Any = doc.data
-    for part in path:
-        value = value[part]
-    return str(value["name"])
+    def claim(
+        self,
+        taken: dict[str, Claim],
+        name: str,
+        path: tuple[Any, ...],
+        label: str,
+        kind: str,
+        what: str,
+        hint: str = "",
+        *,
+        prefix: str = "",
+    ) -> bool:
+        """Give `name` to `label`; False (and a diagnostic) if another label took it first."""
+        first_path, first_label = taken.setdefault(name, (path, label))
+        if first_label == label:
+            return True
+        lead = f"{kind} {label}" if kind else label
+        shown = prefix + name if prefix else repr(name)
+        if first_path is None:  # a name the generated code has for itself
+            advice = hint.replace(" on one", "") or "; choose another name"
+            self.fail(path, f"{lead} becomes the {what} {shown}, which {first_label}{advice}")
+        else:
+            line, col = self.doc.where(first_path)
+            self.fail(path, f"{lead} and {first_label} (line {line}, column {col}) both become the {what} {shown}{hint}")
+        return False
+
+    def member(self, path: tuple[Any, ...], kind: str, name: str) -> str:
+        """The attribute or method a resource or an operation becomes; refused if Python treats it
+        specially in a class (a special method, or a private name it mangles)."""
+        member = naming.member_name(name)
+        if member.startswith("__"):
+            self.fail(path, f"{kind} name {name!r} becomes the Python name {member!r}, which a class treats specially (dunder or mangled); choose another name")
+        return member
+
+    def cli_own_flags(self, credentials: tuple[CredentialField, ...]) -> dict[str, Claim]:
+        """The flags every command of the generated CLI has before its parameters'."""
+        taken: dict[str, Claim] = {flag: (None, "the generated CLI uses itself") for flag in naming.CLI_OWN_FLAGS}
+        for i, c in enumerate(credentials):
+            path = ("credential", "fields", i, "name")
+            # Against the CLI's own flags only: two fields with one flag share an environment
+            # variable too, which credential_fields reports.
+            self.claim(dict(taken), c.flag, path, repr(c.name), "credential field", "CLI flag", prefix="--")
+        for i, c in enumerate(credentials):
+            taken.setdefault(c.flag, (("credential", "fields", i, "name"), f"credential field {c.name!r}"))
+        return taken
+
 
 
 def _possible(target: Field, value: Any) -> bool:

@@ -6,7 +6,7 @@ import json
 import shlex
 from typing import Any
 
-from generator.naming import python_name
+from generator.naming import member_name
 from generator.pysource import literal
 from generator.runtime.descriptors import Field, Operation
 
@@ -44,6 +44,6 @@ def example(op: Operation, examples: dict[str, Any], package: str) -> dict[str, 
             text = value if isinstance(value, str) else json.dumps(value)
             flags.append(f"{f.cli_flag} {shlex.quote(text)}")
     return {
-        "python": f"client.{python_name(op.resource)}.{python_name(op.name)}({kwargs})",
+        "python": f"client.{member_name(op.resource)}.{member_name(op.name)}({kwargs})",
         "cli": " ".join([f"python -m {package}", op.resource, op.name, *flags]),
     }

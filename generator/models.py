@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from importlib import metadata
 from typing import Any
 
@@ -33,13 +34,17 @@ def models_source(schema: dict[str, Any], cache: ContentCache = DISABLED) -> str
 def _generate(schema: dict[str, Any]) -> str:
     from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate  # type: ignore[attr-defined]
 
-    source = generate(
-        schema,
-        input_file_type=InputFileType.JsonSchema,
-        output_model_type=DataModelType.PydanticV2BaseModel,
-        target_python_version=PythonVersion.PY_311,
-        **DATAMODEL_OPTIONS,
-    )
+    with warnings.catch_warnings():
+        # It warns that a float enum value widens the Literal to `float`: the runtime checks
+        # such values against the options itself (calls.validate).
+        warnings.filterwarnings("ignore", "a Literal of the output model cannot hold", UserWarning)
+        source = generate(
+            schema,
+            input_file_type=InputFileType.JsonSchema,
+            output_model_type=DataModelType.PydanticV2BaseModel,
+            target_python_version=PythonVersion.PY_311,
+            **DATAMODEL_OPTIONS,
+        )
     assert isinstance(source, str)
     return source
 

@@ -10,9 +10,29 @@ import builtins
 import keyword
 import re
 
-# Names a generated signature or module already uses for itself.
-RESERVED = frozenset({"self", "cls", "client", "session", "retry", "timeout", "http_client", "base_urls", "credentials"})
-_SHADOWED = set(dir(builtins)) | set(keyword.kwlist) | set(keyword.softkwlist) | RESERVED
+# Names the generated code uses itself where a parameter or credential field becomes an argument:
+# signatures (session, retry, ...), function bodies (items, models, call, ...) and
+# Client.__init__ (pace, fields, ...).
+RESERVED = frozenset(
+    {
+        "self", "cls", "client", "session", "retry", "timeout", "http_client", "base_urls", "credentials",
+        "items", "models", "call", "acall", "operations", "OPERATIONS", "pace", "fields",
+    }
+)  # fmt: skip
+# Flags every generated CLI command has besides its parameters' (runtime/cli.py builds them).
+CLI_OWN_FLAGS = frozenset(
+    {
+        "help", "base-url", "pretty", "compact", "items", "items-format", "parameters", "on-error",
+        "retry", "no-retry", "max-tries", "wait", "concurrency", "rate", "errors", "progress",
+        "no-progress",
+    }
+)  # fmt: skip
+# Field names pydantic refuses to shadow (its protected namespaces): a model field cannot start so.
+PYDANTIC_PROTECTED = ("model_validate", "model_dump")
+# Attributes of Client and of the resource classes that a resource or an operation would replace.
+MEMBERS = frozenset({"execute", "close", "aclose", "_session"})
+BUILTINS = frozenset(dir(builtins))
+_SHADOWED = BUILTINS | set(keyword.kwlist) | set(keyword.softkwlist) | RESERVED
 
 
 def is_keyword(name: str) -> bool:
@@ -33,6 +53,12 @@ def python_name(name: str) -> str:
     if text[0].isdigit():
         text = "_" + text
     return text + "_" if text in _SHADOWED else text
+
+
+def member_name(name: str) -> str:
+    """The attribute of a resource on Client, or the method of an operation on its resource."""
+    text = python_name(name)
+    return text + "_" if text in MEMBERS else text
 
 
 def pascal(*parts: str) -> str:

@@ -7,6 +7,7 @@ in a description can never become code.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,11 +47,21 @@ def docstring(text: str, indent: str = "") -> str:
     body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     if body.endswith('"'):
         body = body[:-1] + '\\"'
-    body = body.replace("\r", "\\r")
+    body = _CONTROL.sub(_escape, body)
     lines = body.split("\n")
     return '"""' + ("\n" + indent).join(lines) + '"""'
 
 
 def comment(text: str) -> str:
     """Text safe for a `#` comment: one line."""
-    return " ".join(text.split())
+    return _CONTROL.sub(_escape, " ".join(text.split()))
+
+
+# Characters a source line cannot hold raw (NUL), or that some tool reads as a line break: they
+# go into string literals as escapes, so the value stays the same and the source stays one line.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

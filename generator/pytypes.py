@@ -18,7 +18,11 @@ _SIMPLE = {
 
 def annotation(f: Field) -> str:
     if f.type == "options":
-        return "Literal[" + ", ".join(literal(o.value) for o in f.options) + "]"
+        # A float cannot be a Literal value: such options widen to `float` (the model still
+        # checks that the value is one of them).
+        exact = [literal(o.value) for o in f.options if not isinstance(o.value, float)]
+        union = ["float"] if len(exact) < len(f.options) else []
+        return " | ".join(union + (["Literal[" + ", ".join(exact) + "]"] if exact else []))
     if f.transform == "comma_list":
         return "str | list[str]"
     return _SIMPLE[f.type]

@@ -50,16 +50,22 @@ def environment(override_dir: Path | None, cache_dir: Path | None = None) -> Any
         returns=pytypes.returns,
         md=_markdown_cell,
         jsonv=lambda v: json.dumps(v, ensure_ascii=False),
+        toml=_toml_string,
     )
     env.globals.update(
         op_id=id,
         example=examples.example,
         python_name=naming.python_name,
+        member_name=naming.member_name,
         function_name=naming.function_name,
         pascal=naming.pascal,
-        cli_name=naming.cli_name,
     )
     return env
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, but TOML also forbids a raw DEL."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _markdown_cell(text: Any) -> str:

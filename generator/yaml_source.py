@@ -12,7 +12,9 @@ infinity) and nesting deeper than any spec needs. Dates stay the text they were 
 
 from __future__ import annotations
 
+import bisect
 import math
+import re
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]
@@ -46,7 +48,7 @@ def load(file: str, raw: bytes) -> Located:
     if node is None:
         message = "spec is empty" if not text.strip() else "spec has no content, only comments"
         raise SpecError([Diagnostic(file, 1, 1, message)])
-    builder = _Builder(file)
+    builder = _Builder(file, _Lines(text))
     data = builder.build(node, ())
     if builder.problems:
         raise SpecError(builder.problems)
@@ -76,7 +78,7 @@ def _decode(file: str, raw: bytes) -> str:
 
 def _compose(file: str, text: str) -> yaml.Node | None:
     try:
-        _refuse_anchors(file, yaml.parse(text, Loader=_Loader))
+        _refuse_anchors(file, _Lines(text), yaml.parse(text, Loader=_Loader))
         return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         raise SpecError([_syntax_error(file, text, exc)]) from None
@@ -84,7 +86,7 @@ def _compose(file: str, text: str) -> yaml.Node | None:
         raise SpecError([Diagnostic(file, 1, 1, f"YAML error: {exc}")]) from None
 
 
-def _refuse_anchors(file: str, events: Any) -> None:
+def _refuse_anchors(file: str, lines: _Lines, events: Any) -> None:
     """Report every anchor and alias from the event stream, before anything is composed."""
     problems: list[Diagnostic] = []
     anchors: dict[str, tuple[int, int]] = {}
@@ -92,7 +94,7 @@ def _refuse_anchors(file: str, events: Any) -> None:
         anchor = getattr(event, "anchor", None)
         if anchor is None:
             continue
-        at = (event.start_mark.line + 1, event.start_mark.column + 1)
+        at = lines.at(event.start_mark)
         if isinstance(event, yaml.AliasEvent):
             first = anchors.get(anchor)
             origin = f" (it repeats &{anchor} from line {first[0]}, column {first[1]})" if first else ""
@@ -115,10 +117,11 @@ def _syntax_error(file: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic
 
 def _explain(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, int, str]:
     """Where a YAML syntax error is and what it means, in the words of someone editing a spec."""
+    lines = _Lines(text)
     mark = exc.problem_mark or exc.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    line, col = lines.at(mark) if mark else (1, 1)
     problem = exc.problem or exc.context or "invalid YAML"
-    start = (exc.context_mark.line + 1, exc.context_mark.column + 1) if exc.context_mark else None
+    start = lines.at(exc.context_mark) if exc.context_mark else None
     source_lines = text.split("\n")
     source = source_lines[line - 1] if 0 < line <= len(source_lines) else ""
     indent = source[: len(source) - len(source.lstrip(" \t"))]
@@ -138,15 +141,27 @@ def _explain(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, int, str]:
     return line, col, problem
 
 
-def _pos(node: yaml.Node) -> tuple[int, int]:
-    return (node.start_mark.line + 1, node.start_mark.column + 1)
+class _Lines:
+    """Line and column as editors, grep and diff count them. YAML also breaks lines at U+0085,
+    U+2028 and U+2029, so its marks drift after one; then the mark's offset is recounted."""
+
+    def __init__(self, text: str) -> None:
+        odd = any(ch in text for ch in "\x85\u2028\u2029")
+        self.starts = [0, *(m.end() for m in re.finditer("\n", text))] if odd else None
+
+    def at(self, mark: Any) -> tuple[int, int]:
+        if self.starts is None:
+            return mark.line + 1, mark.column + 1
+        line = bisect.bisect_right(self.starts, mark.index)
+        return line, mark.index - self.starts[line - 1] + 1
 
 
 class _Builder:
     """Turns composed nodes into plain data, recording positions and collecting problems."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, lines: _Lines) -> None:
         self.file = file
+        self.lines = lines
         self.problems: list[Diagnostic] = []
         self.value_marks: dict[Path, tuple[int, int]] = {}
         self.key_marks: dict[Path, tuple[int, int]] = {}
@@ -157,10 +172,10 @@ class _Builder:
         self.problems.append(Diagnostic(self.file, *at, message))
 
     def build(self, node: yaml.Node, path: Path) -> Any:
-        self.value_marks[path] = _pos(node)
+        self.value_marks[path] = self.lines.at(node.start_mark)
         if len(path) > MAX_DEPTH:
             if not self.too_deep:
-                self.fail(_pos(node), f"spec is nested too deeply (more than {MAX_DEPTH} levels)")
+                self.fail(self.lines.at(node.start_mark), f"spec is nested too deeply (more than {MAX_DEPTH} levels)")
             self.too_deep = True
             return None
         if isinstance(node, yaml.MappingNode):
@@ -173,17 +188,17 @@ class _Builder:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                self.fail(_pos(key_node), "mapping keys must be plain strings, not a list or mapping")
+                self.fail(self.lines.at(key_node.start_mark), "mapping keys must be plain strings, not a list or mapping")
                 continue
             key = key_node.value
             if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
-                self.fail(_pos(key_node), "YAML merge keys (<<) are not allowed in a spec; write the keys out")
+                self.fail(self.lines.at(key_node.start_mark), "YAML merge keys (<<) are not allowed in a spec; write the keys out")
                 continue
             if path + (key,) in self.key_marks:
                 line, col = self.key_marks[path + (key,)]
-                self.fail(_pos(key_node), f"duplicate key {key!r} (first at line {line}, column {col})")
+                self.fail(self.lines.at(key_node.start_mark), f"duplicate key {key!r} (first at line {line}, column {col})")
                 continue
-            self.key_marks[path + (key,)] = _pos(key_node)
+            self.key_marks[path + (key,)] = self.lines.at(key_node.start_mark)
             result[key] = self.build(value_node, path + (key,))
         return result
 
@@ -195,13 +210,13 @@ class _Builder:
         except (yaml.YAMLError, ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as exc:
             # PyYAML's constructors raise assorted errors on malformed tagged scalars (`!!int 0x`)
             problem = getattr(exc, "problem", None) or f"cannot read {node.value!r} as {node.tag.rsplit(':', 1)[-1]}"
-            self.fail(_pos(node), f"invalid value: {problem}")
+            self.fail(self.lines.at(node.start_mark), f"invalid value: {problem}")
             return None
         if isinstance(value, float) and not math.isfinite(value):
-            self.fail(_pos(node), f"{node.value} is not allowed in a spec (JSON has no NaN or infinity)")
+            self.fail(self.lines.at(node.start_mark), f"{node.value} is not allowed in a spec (JSON has no NaN or infinity)")
             return None
         if value is not None and not isinstance(value, (str, int, float, bool)):
             kind = node.tag.rsplit(":", 1)[-1]
-            self.fail(_pos(node), f"a YAML {kind} value is not allowed in a spec; use a string")
+            self.fail(self.lines.at(node.start_mark), f"a YAML {kind} value is not allowed in a spec; use a string")
             return None
         return value

@@ -55,9 +55,17 @@ def validate(
         raise ValidationError(_problems(by_python, exc.errors())) from None
     values = {
         by_python[name].name: value
-        for name, value in checked.model_dump().items()
+        for name, value in checked.model_dump(by_alias=True).items()
         if value is not None and name in by_python
     }
+    # A float option is typed `float` (it cannot be a Literal): check it is one of the options.
+    off = [
+        f
+        for f in op.fields
+        if f.type == "options" and f.name in values and values[f.name] not in f.option_values
+    ]
+    if off:
+        raise ValidationError([(f.name, _not_an_option(f, values[f.name])) for f in off])
     active_list = active_fields(op, values)
     missing = [
         f
@@ -111,6 +119,12 @@ def _problems(by_python: Mapping[str, Any], errs: list[Any]) -> list[tuple[str, 
             message += f" (got {shown[:80] + '...' if len(shown) > 80 else shown})"
         problems.append((name + where, message))
     return problems
+
+
+def _not_an_option(f: Field, value: Any) -> str:
+    shown = [repr(v) for v in f.option_values]
+    listed = " or ".join(shown) if len(shown) < 3 else ", ".join(shown[:-1]) + " or " + shown[-1]
+    return f"Input should be {listed} (got {value!r})"
 
 
 def _conditions(op: Operation, f: Field) -> tuple[dict[str, Any], dict[str, Any]]:

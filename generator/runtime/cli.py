@@ -83,7 +83,7 @@ def _int(value: float | None) -> int | None:
 
 
 def _option(f: Field) -> click.Option:
-    name = f.python_name
+    name = _PARAM + f.python_name  # a prefix no fixed option or credential destination has
     help_text = _describe(f)
     if f.type == "fixedCollection":
         return click.Option([f.cli_flag, name], multiple=True, metavar="KEY=VALUE", help=help_text)
@@ -103,7 +103,7 @@ def _option(f: Field) -> click.Option:
 def _values(op: Operation, given: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for f in op.fields:
-        value = given.get(f.python_name)
+        value = given.get(_PARAM + f.python_name)
         if value is None or value == ():
             continue
         if f.type == "options" and isinstance(value, str) and not value.startswith("="):
@@ -138,15 +138,17 @@ def _n8n_parameters(op: Operation, values: Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
+_PARAM = "param_"
+
+
 def _credential_options(node: Node) -> list[click.Option]:
     options = []
     for c in node.credentials:
-        flag = "--" + "".join("-" + ch.lower() if ch.isupper() else ch for ch in c.name).strip("-")
         kind: Any = click.Choice([str(o.value) for o in c.options]) if c.options else click.STRING
         note = " (secret: prefer the environment variable)" if c.secret else ""
         options.append(
             click.Option(
-                [flag, "cred_" + c.name],
+                ["--" + c.flag, "cred_" + c.name],
                 envvar=c.env,
                 type=kind,
                 default=c.default or None,

@@ -1,5 +1,5 @@
 """The properties, as plain functions of one spec: the hypothesis tests and the pinned known
-bugs (test_known_bugs.py) run the very same checks."""
+bug regressions (test_regressions.py) run the very same checks."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from generator.project import Options, compile_specs
 from tests.property.harness import (
@@ -427,10 +425,6 @@ def check_parameters_reach_operation(pkg: Package) -> None:
 # Names that collide after conversion are refused
 # ---------------------------------------------------------------------------------------------
 
-#: Characters YAML counts as line breaks but editors, grep and diff do not (KNOWN_BUG_LINE_NUMBERS).
-YAML_ONLY_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
-
-
 def check_refused_naming_both(
     root: Path, doc: dict[str, Any], pair: tuple[str, str], style: str = "block", *, raw_text: str | None = None
 ) -> None:
@@ -440,8 +434,6 @@ def check_refused_naming_both(
     spec_path = write_spec(root, doc, style)
     if raw_text is not None:
         spec_path.write_text(raw_text, encoding="utf-8")
-    elif any(ch in spec_path.read_text(encoding="utf-8") for ch in YAML_ONLY_LINE_BREAKS):
-        spec_path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=False), encoding="utf-8")
     done = nodegen(root, "generate")
     assert done.code == 2, f"exit {done.code}\n{done.stderr[-3000:]}"
     assert "Traceback" not in done.stderr

@@ -103,13 +103,13 @@ def expected_names(doc: dict[str, Any]) -> dict[str, Any]:
         "resources": [
             {
                 "name": r["name"],
-                "attribute": naming.python_name(r["name"]),
+                "attribute": naming.member_name(r["name"]),
                 "class": naming.pascal(r["name"]) + "Resource",
                 "operations": [
                     {
                         "name": op["name"],
                         "qualified": f"{r['name']}.{op['name']}",
-                        "method": naming.python_name(op["name"]),
+                        "method": naming.member_name(op["name"]),
                         "function": naming.function_name(r["name"], op["name"]),
                         "model": naming.model_name(r["name"], op["name"]),
                         "params": [

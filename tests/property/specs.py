@@ -14,16 +14,14 @@ Validity follows docs/spec-format.md: the schema, unique names, distinct Python 
 (`naming.python_name`), bound placeholders, possible display-condition values, defaults of the
 right type, within bounds and among the options.
 
-`avoid_known_bugs=True` (the default) also keeps away from the generator bugs recorded in
-test_known_bugs.py, so that the main properties stay green while those bugs are open; each
-`KNOWN_BUG_*` constant names the test that pins the bug. When a bug is fixed its xfail test
-starts passing (strict xfail fails the run): delete the test and the avoidance here.
+Names that validation refuses are never drawn: two names with one Python name, function,
+model or class; resource and operation names Python treats specially in a class (dunders);
+parameters whose CLI flag another option of the command has.
 """
 
 from __future__ import annotations
 
 import builtins
-import functools
 import json
 import keyword
 import math
@@ -137,34 +135,25 @@ HOSTILE_PIECES = (
     *MARKER_ESCAPES,
 )
 
-#: Characters spec text cannot carry today: NUL breaks the generated module (KNOWN_BUG_NUL);
-#: the others (line breaks for `str.splitlines`, not for Python) stay out of the sample until it
-#: is re-checked with them (the per-block formatting split was fixed to count only "\n").
-KNOWN_BAD_CHARACTERS = "\x00" + "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-
-
 @dataclass
 class Budget:
     """Per-spec limits so that a spec stays under the 1,000,000-byte limit and fast to generate."""
 
     long_texts: int = 3
-    avoid: bool = True
 
 
-def _piece(avoid: bool) -> st.SearchStrategy[str]:
-    bad = KNOWN_BAD_CHARACTERS if avoid else ""
-    chars = st.characters(codec="utf-8", exclude_characters=bad)  # utf-8: no lone surrogates
-    pieces = [piece for piece in HOSTILE_PIECES if not any(ch in piece for ch in bad)]
-    return st.one_of(st.sampled_from(pieces), st.text(chars, min_size=1, max_size=8))
+def _piece() -> st.SearchStrategy[str]:
+    chars = st.characters(codec="utf-8")  # utf-8: no lone surrogates
+    return st.one_of(st.sampled_from(HOSTILE_PIECES), st.text(chars, min_size=1, max_size=8))
 
 
-def short_texts(avoid: bool = True, max_pieces: int = 6) -> st.SearchStrategy[str]:
-    return st.lists(_piece(avoid), max_size=max_pieces).map("".join)
+def short_texts(max_pieces: int = 6) -> st.SearchStrategy[str]:
+    return st.lists(_piece(), max_size=max_pieces).map("".join)
 
 
 def draw_text(draw: Callable[..., Any], budget: Budget, *, min_size: int = 0) -> str:
     """A hostile text; now and then a very long one (10,000 characters)."""
-    text: str = draw(short_texts(avoid=budget.avoid))
+    text: str = draw(short_texts())
     if budget.long_texts > 0 and draw(st.integers(0, 24)) == 0:
         budget.long_texts -= 1
         seed = text or "x"
@@ -223,13 +212,12 @@ def identifiers() -> st.SearchStrategy[str]:
     )
 
 
-def python_name_overrides(avoid: bool = True) -> st.SearchStrategy[str]:
-    """What `python_name` may say: an identifier that is neither a keyword nor a name the
-    generated code reserves (validation refuses both); avoiding known bugs, no builtin either
-    (KNOWN_BUG_OVERRIDE_BUILTINS)."""
+def python_name_overrides() -> st.SearchStrategy[str]:
+    """What `python_name` may say: an identifier that is neither a keyword, a builtin nor a
+    name the generated code reserves (validation refuses all three)."""
 
     def allowed(name: str) -> bool:
-        return not naming.is_keyword(name) and name not in naming.RESERVED and not (avoid and name in BUILTINS)
+        return not naming.is_keyword(name) and name not in naming.RESERVED and name not in naming.BUILTINS
 
     hostile = [n for n in (*BUILTIN_NAMES, *CASE_VARIANTS, *GENERATED_NAMES, *LONGEST) if allowed(n)]
     return st.one_of(st.sampled_from(hostile), st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,20}\Z").filter(allowed))
@@ -253,55 +241,9 @@ def flag_word(python: str) -> str:
     return python.strip("_").replace("_", "-")
 
 
-def credential_flag_word(name: str) -> str:
-    """The CLI flag word of a credential field (runtime/cli.py `_credential_options`)."""
-    return "".join("-" + ch.lower() if ch.isupper() else ch for ch in name).strip("-")
-
-
-@functools.cache
-def cli_reserved() -> tuple[frozenset[str], frozenset[str]]:
-    """Flag words and destinations every operation command has before its parameters."""
-    from generator.runtime import cli
-    from generator.runtime import descriptors as d
-
-    op = d.Operation("r", "o", "o", "", "GET", "b", "/", (), (), d.Output("response"))
-    node = d.Node(
-        "n",
-        "N",
-        "",
-        "1.0.0",
-        "",
-        (),
-        (d.Base("b", "https://x.invalid", d.Auth("none")),),
-        {},
-        (),
-        "r",
-        (d.Resource("r", "r", "o", (op,)),),
-    )
-    command = cli.build(node, "generated.n").commands["r"].commands["o"]  # type: ignore[attr-defined]
-    flags = {opt.lstrip("-") for p in command.params for opt in [*p.opts, *p.secondary_opts]}
-    dests = {p.name for p in command.params if p.name}
-    return frozenset(flags | {"help"}), frozenset(dests)
-
-
-#: Python names that pydantic models (via datamodel-code-generator) cannot use as field names
-#: and silently rename (KNOWN_BUG_RENAMED_FIELDS).
-def pydantic_renames(python: str) -> bool:
-    import pydantic
-
-    return python.startswith("_") or python in dir(pydantic.BaseModel) or python == "register"
-
-
-# Names used inside the generated function bodies (operations.py, client.py): a parameter
-# with one of these Python names shadows them (KNOWN_BUG_SHADOWED_LOCALS).
-OPERATION_BODY_NAMES = frozenset({"items", "models", "call", "acall", "operations", "OPERATIONS"})
-CLIENT_INIT_NAMES = frozenset({"pace", "fields", "self", "credentials", "http_client", "base_urls", "timeout", "retry"})
-CLIENT_ATTRIBUTES = frozenset({"execute", "close", "aclose", "_session"})
-RESOURCE_ATTRIBUTES = frozenset({"_session"})
-
-
-def _dunder(name: str) -> bool:
-    return name.startswith("__") and name.endswith("__") and len(name) > 4
+def special(member: str) -> bool:
+    """A resource or operation Python name a class treats specially (validation refuses it)."""
+    return member.startswith("__")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,7 +307,7 @@ small_ints = st.integers(-(2**53), 2**53)
 
 
 def json_values(budget: Budget, depth: int = 2) -> st.SearchStrategy[Any]:
-    scalars = st.one_of(st.none(), st.booleans(), small_ints, finite_floats, short_texts(avoid=budget.avoid))
+    scalars = st.one_of(st.none(), st.booleans(), small_ints, finite_floats, short_texts())
     if depth == 0:
         return scalars
     inner = json_values(budget, depth - 1)
@@ -387,23 +329,15 @@ class _Param:
 
 
 class _SpecBuilder:
-    def __init__(self, draw: Callable[..., Any], avoid: bool) -> None:
+    def __init__(self, draw: Callable[..., Any]) -> None:
         self.draw = draw
-        self.avoid = avoid
-        self.budget = Budget(avoid=avoid)
+        self.budget = Budget()
         self.node_scope = Scope()  # function names, model names, class names
-        flags, dests = cli_reserved()
-        self.reserved_flags = {("flag", f) for f in flags} | {("dest", d) for d in dests}
+        self.reserved_flags = {("flag", f) for f in naming.CLI_OWN_FLAGS}
         self.credential_keys: set[tuple[str, str]] = set()
 
     def text(self, min_size: int = 0) -> str:
         return draw_text(self.draw, self.budget, min_size=min_size)
-
-    def node_text(self) -> str:
-        """The node's display name and description also go into pyproject.toml, which cannot
-        hold a raw DEL (KNOWN_BUG_TOML_DEL)."""
-        text = self.text()
-        return text.replace("\x7f", "") if self.avoid else text
 
     def count(self, low: int, high: int) -> int:
         """How many resources, operations or parameters: every count about as likely (plain
@@ -416,61 +350,34 @@ class _SpecBuilder:
     # ---- names ----
 
     def resource_keys(self, name: str) -> list[tuple[str, str]] | None:
-        python = py(name)
-        keys = [("raw", name), ("py", python)]
-        if self.avoid:
-            if python in CLIENT_ATTRIBUTES or _dunder(python):
-                return None  # KNOWN_BUG_CLIENT_ATTRIBUTES
-            pascal = naming.pascal(name)
-            keys += [("class", pascal + "Resource"), ("class", "Async" + pascal + "Resource")]  # KNOWN_BUG_CLASS_NAMES
-        return keys
+        member = naming.member_name(name)
+        if special(member):
+            return None
+        pascal = naming.pascal(name)
+        return [("raw", name), ("py", member), ("class", pascal + "Resource"), ("class", "Async" + pascal + "Resource")]
 
     def operation_keys(self, resource: str, name: str) -> list[tuple[str, str]] | None:
-        python = py(name)
-        keys = [("raw", name), ("py", python)]
-        if self.avoid and (python in RESOURCE_ATTRIBUTES or _dunder(python)):
-            return None  # KNOWN_BUG_CLIENT_ATTRIBUTES
-        if not self.node_scope.free(self.operation_global_keys(resource, name)):
+        member = naming.member_name(name)
+        if special(member) or not self.node_scope.free(self.operation_global_keys(resource, name)):
             return None
-        return keys
+        return [("raw", name), ("py", member)]
 
     def operation_global_keys(self, resource: str, name: str) -> list[tuple[str, str]]:
-        """Names an operation takes in the whole node: its function (a validation rule) and,
-        avoiding known bugs, its async twin and its model (KNOWN_BUG_FUNCTION_NAMES)."""
+        """Names an operation takes in the whole node: its function, the function's async twin
+        and its model."""
         function = naming.function_name(resource, name)
-        keys = [("fn", function)]
-        if self.avoid:
-            keys += [("fn", function + "_async"), ("model", naming.model_name(resource, name))]
-        return keys
+        return [("fn", function), ("fn", function + "_async"), ("model", naming.model_name(resource, name))]
 
     def param_keys(self, name: str, kind: str, override: str | None) -> list[tuple[str, str]] | None:
         python = py(name, override)
-        keys = [("raw", name), ("py", python)]
-        if self.avoid:
-            if python in OPERATION_BODY_NAMES:
-                return None  # KNOWN_BUG_SHADOWED_LOCALS
-            if pydantic_renames(python):
-                return None  # KNOWN_BUG_RENAMED_FIELDS
-            word = flag_word(python)
-            if not word or python.startswith("cred_"):
-                return None  # KNOWN_BUG_CLI_FLAGS
-            keys += [("flag", word), ("dest", python)]
-            if kind == "boolean":
-                keys.append(("flag", "no-" + word))
-        return keys
+        word = flag_word(python)
+        if not word or python.startswith(naming.PYDANTIC_PROTECTED):
+            return None  # refused: no CLI flag, or a name pydantic reserves
+        return [("raw", name), ("py", python), ("flag", word)]
 
     def credential_field_keys(self, name: str) -> list[tuple[str, str]] | None:
-        keys = [("raw", name), ("env", naming.env_var("X", name))]  # one environment variable each
-        if self.avoid:
-            python = py(name)
-            if python in CLIENT_INIT_NAMES:
-                return None  # KNOWN_BUG_CREDENTIAL_NAMES
-            keys += [
-                ("py", python),
-                ("flag", credential_flag_word(name)),
-                ("dest", "cred_" + name),
-            ]
-        return keys
+        # One environment variable each; its CLI flag derives the same way.
+        return [("raw", name), ("env", naming.env_var("X", name)), ("flag", naming.cli_name(name))]
 
     # ---- the document ----
 
@@ -480,11 +387,11 @@ class _SpecBuilder:
         doc: dict[str, Any] = {"nodegen": 1}
         node: dict[str, Any] = {
             "name": node_name,
-            "display_name": self.node_text(),
+            "display_name": self.text(),
             "version": draw(st.from_regex(r"\A[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\Z")),
         }
         if self.maybe():
-            node["description"] = self.node_text()
+            node["description"] = self.text()
         if self.maybe(1):
             node["subtitle"] = self.text()
         if self.maybe(1):
@@ -527,15 +434,15 @@ class _SpecBuilder:
                     "title": self.text(),
                     "n8n": self.text(),
                     "ours": self.text(),
-                    **({"before": self.text(), "after": self.text()} if self.avoid or self.maybe(1) else {}),
-                }  # KNOWN_BUG_DEVIATION_EXAMPLES
+                    **({"before": self.text(), "after": self.text()} if self.maybe(3) else {}),
+                }
                 for i in range(draw(st.integers(1, 2)))
             ]
         return doc
 
     def credential_fields(self) -> list[dict[str, Any]]:
         draw = self.draw
-        scope = Scope(self.reserved_flags if self.avoid else set())
+        scope = Scope(self.reserved_flags)
         fields = []
         for _ in range(draw(st.integers(1, 3))):
             name = draw_name(draw, self.credential_field_keys, scope)
@@ -560,8 +467,7 @@ class _SpecBuilder:
                 entry["description"] = self.text()
             fields.append(entry)
         for f in fields:
-            self.credential_keys.add(("flag", credential_flag_word(f["name"])))
-            self.credential_keys.add(("dest", "cred_" + f["name"]))
+            self.credential_keys.add(("flag", naming.cli_name(f["name"])))
         return fields
 
     def bases(self, fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -626,7 +532,7 @@ class _SpecBuilder:
 
     def operation(self, name: str, bases: list[str]) -> dict[str, Any]:
         draw = self.draw
-        scope = Scope(self.reserved_flags | self.credential_keys if self.avoid else set())
+        scope = Scope(self.reserved_flags | self.credential_keys)
         params: list[dict[str, Any]] = []
         drawn: list[_Param] = []
         for _ in range(self.count(0, 6)):
@@ -698,7 +604,7 @@ class _SpecBuilder:
         override = None
         if self.maybe(1):
             # `python_name` overrides the derived name.
-            candidate = draw(python_name_overrides(self.avoid))  # keywords and reserved names are refused
+            candidate = draw(python_name_overrides())
             plain = self.param_keys(name, kind, None) or []
             scope.release(plain)
             keys = self.param_keys(name, kind, candidate)
@@ -752,19 +658,10 @@ class _SpecBuilder:
         elif kind == "options":
             option_values = draw(
                 st.lists(
-                    # a float cannot be a typing.Literal value (KNOWN_BUG_FLOAT_OPTIONS)
-                    st.one_of(
-                        short_texts(avoid=self.avoid),
-                        small_ints,
-                        st.booleans(),
-                        *([] if self.avoid else [finite_floats]),
-                    ),
+                    st.one_of(short_texts(), small_ints, st.booleans(), finite_floats),
                     min_size=1,
                     max_size=4,
-                    unique_by=lambda v: (
-                        type(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else float,
-                        v,
-                    ),
+                    unique_by=lambda v: (str, v) if isinstance(v, str) else (float, v),  # 1 == 1.0 == True
                 )
             )
             if draw(st.integers(0, 9)) == 0 and self.budget.long_texts > 0:
@@ -832,21 +729,25 @@ class _SpecBuilder:
         return param
 
     def example(self, kind: str, param: dict[str, Any]) -> Any:
+        """An example the parameter accepts (validation checks type, options and bounds)."""
         draw = self.draw
-        if not self.avoid:
-            return draw(json_values(self.budget))
-        # KNOWN_BUG_FIXED_COLLECTION_EXAMPLE: only a mapping is safe for a fixedCollection.
+        low, high = param.get("minimum"), param.get("maximum")
+        numbers = {"integer": small_ints, "number": finite_floats}.get(kind)
+        if numbers is not None and (low is not None or high is not None):
+            return draw(st.sampled_from([b for b in (low, high) if b is not None]))
         by_kind: dict[str, st.SearchStrategy[Any]] = {
             "string": short_texts(),
-            "number": finite_floats,
-            "integer": small_ints,
             "boolean": st.booleans(),
             "options": st.sampled_from([o["value"] for o in param.get("options", [{"value": 1}])]),
-            "json": json_values(self.budget),
+            "json": st.one_of(
+                short_texts(),
+                st.lists(json_values(self.budget, 1), max_size=2),
+                st.dictionaries(short_texts(max_pieces=2), json_values(self.budget, 1), max_size=2),
+            ),
             "dateTime": st.just("2024-01-15T10:30:00Z"),
             "fixedCollection": st.dictionaries(short_texts(max_pieces=2), short_texts(max_pieces=2), max_size=2),
         }
-        return draw(by_kind[kind])
+        return draw(numbers if numbers is not None else by_kind[kind])
 
     def conditions(self, params: list[dict[str, Any]], drawn: list[_Param]) -> None:
         draw = self.draw
@@ -907,8 +808,8 @@ class _SpecBuilder:
 
 
 @st.composite
-def specs(draw: Callable[..., Any], avoid_known_bugs: bool = True) -> dict[str, Any]:
-    return _SpecBuilder(draw, avoid_known_bugs).spec()
+def specs(draw: Callable[..., Any]) -> dict[str, Any]:
+    return _SpecBuilder(draw).spec()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ Every valid spec, however hostile its names and texts, generates a package that
 
 The checks live in checks.py, the strategies in specs.py. Properties 1, 4, 5 and 6 look at the
 same generated package, so one test draws the spec and runs the four (a package costs ~1 s to
-generate: black and datamodel-code-generator). Known generator bugs are kept away by
-`specs(avoid_known_bugs=True)` and pinned, one minimal spec each, in test_known_bugs.py.
+generate: black and datamodel-code-generator).
+Bugs found this way stay as regression tests, one minimal spec each, in test_regressions.py.
 """
 
 from __future__ import annotations

@@ -70,6 +70,10 @@ class Field:
         return self.required and self.parent is None and not self.show and not self.hide
 
     @property
+    def option_values(self) -> tuple[Any, ...]:
+        return tuple(o.value for o in self.options)
+
+    @property
     def cli_flag(self) -> str:
         return "--" + self.python_name.strip("_").replace("_", "-")
 
@@ -182,6 +186,7 @@ class CredentialField:
     name: str
     display_name: str
     env: str
+    flag: str  # the CLI option, without its dashes
     secret: bool = False
     required: bool = False
     default: str = ""

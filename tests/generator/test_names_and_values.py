@@ -1,0 +1,77 @@
+"""Names the generated code keeps for itself, and option values a Literal cannot hold."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from generator import naming
+from generator.cli import main
+from generator.runtime import cli
+from generator.runtime import descriptors as d
+
+
+def test_the_cli_own_flags_that_build_refuses_are_the_flags_every_command_has() -> None:
+    op = d.Operation("r", "o", "o", "", "GET", "b", "/", (), (), d.Output("response"))
+    node = d.Node(
+        "n", "N", "", "1.0.0", "", (), (d.Base("b", "https://x.invalid", d.Auth("none")),), {}, (), "r",
+        (d.Resource("r", "r", "o", (op,)),),
+    )  # fmt: skip
+    command = cli.build(node, "generated.n").commands["r"].commands["o"]  # type: ignore[attr-defined]
+    flags = {opt.lstrip("-") for p in command.params for opt in [*p.opts, *p.secondary_opts]}
+    assert flags | {"help"} == naming.CLI_OWN_FLAGS
+
+
+def test_a_float_option_is_typed_float_and_still_checked_against_the_options(tmp_path: Path) -> None:
+    spec = {
+        "nodegen": 1,
+        "node": {"name": "fo", "display_name": "Fo", "version": "1.0.0"},
+        "bases": [{"name": "main", "url": "https://api.example.invalid"}],
+        "resources": [
+            {
+                "name": "r",
+                "operations": [
+                    {
+                        "name": "o",
+                        "request": {"method": "GET", "base": "main", "path": "/x"},
+                        "output": {"from": "response"},
+                        "params": [
+                            {
+                                "name": "ratio",
+                                "type": "options",
+                                "in": "query",
+                                "options": [{"value": 1.5, "label": "a"}, {"value": "x", "label": "b"}],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "fo.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    assert main(["--root", str(tmp_path), "generate"]) == 0
+    assert "ratio: float | Literal[\"x\"] | None = None," in (tmp_path / "generated/fo/operations.py").read_text()
+    probe = """
+import httpx
+from generated.fo import Client
+sent = []
+def answer(request):
+    sent.append(str(request.url))
+    return httpx.Response(200, json={})
+client = Client(http_client=httpx.Client(transport=httpx.MockTransport(answer)))
+client.r.o(ratio=1.5)
+try:
+    client.r.o(ratio=2.5)
+except Exception as exc:
+    print(type(exc).__name__, exc)
+print(sent)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == [
+        "ValidationError ratio: Input should be 1.5 or 'x' (got 2.5)",
+        "['https://api.example.invalid/x?ratio=1.5']",
+    ]
