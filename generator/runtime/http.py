@@ -154,7 +154,7 @@ class _Wire:
     path: str
     query: tuple[tuple[str, str], ...]
     secrets: list[str] = field(default_factory=list)
-    direct: bool = False
+    direct_head: tuple[tuple[bytes, bytes], ...] | None = None  # see `_BaseParts`
 
     @property
     def display_url(self) -> str:
@@ -174,7 +174,10 @@ class _BaseParts:
     params: tuple[tuple[str, str], ...]
     display_params: tuple[tuple[str, str], ...]
     missing: str | None
-    direct: bool  # may skip httpx.Client (see `Session`): `headers` then include its defaults
+    # Set when requests may skip httpx.Client (see `Session`); `headers` then include its
+    # defaults. The raw headers of a JSON request as httpx.Request lays them out: Host, then
+    # `json_headers` (Content-Length follows, per request).
+    direct_head: tuple[tuple[bytes, bytes], ...] | None
 
 
 class _SessionBase:
@@ -248,13 +251,19 @@ class _SessionBase:
             elif auth.scheme == "query":
                 params, display = ((auth.name, creds[auth.value]),), ((auth.name, errors.REDACTED),)
         url = self.base_url(base)
-        # httpx.Client turns user:password@ in a URL into Basic auth: leave such URLs to it.
-        direct = self._client_headers is not None and "@" not in urllib.parse.urlsplit(url).netloc
         plain: Mapping[str, str] = headers
         json_headers: Mapping[str, str] = {**headers, "Content-Type": "application/json"}
-        if direct:
-            plain, json_headers = self._merged(plain), self._merged(json_headers)
-        return _BaseParts(url, plain, json_headers, params, display, missing, direct)
+        head = None
+        if self._client_headers is not None:
+            merged = self._merged(json_headers)
+            # httpx.Client turns user:password@ into Basic auth, and httpx.Request fills in
+            # Host and Content-Length only when absent: leave those cases to them.
+            if "@" not in urllib.parse.urlsplit(url).netloc and not any(
+                name in merged for name in ("Host", "Content-Length", "Transfer-Encoding")
+            ):
+                plain, json_headers = self._merged(plain), merged
+                head = ((b"Host", httpx.URL(url).netloc), *merged.raw)
+        return _BaseParts(url, plain, json_headers, params, display, missing, head)
 
     def _merged(self, ours: Mapping[str, str]) -> httpx.Headers:
         """`ours` merged into the client's default headers, as `httpx.Client` merges them."""
@@ -264,6 +273,15 @@ class _SessionBase:
 
     def direct_request(self, wire: _Wire) -> httpx.Request:
         """The request `httpx.Client.request` would build, for sending without the client."""
+        if wire.content and wire.direct_head:  # the headers Request(content=...) adds, in place
+            length = (b"Content-Length", str(len(wire.content)).encode())
+            return httpx.Request(
+                wire.method,
+                wire.url,
+                headers=[*wire.direct_head, length],
+                stream=httpx.ByteStream(wire.content),
+                extensions=self._extensions,
+            )
         return httpx.Request(
             wire.method,
             wire.url,
@@ -297,7 +315,7 @@ class _SessionBase:
             request.path,
             display_query,
             self._secrets,
-            parts.direct,
+            parts.direct_head,
         )
 
     def interpret(self, wire: _Wire, response: httpx.Response, attempts: int) -> Any:
@@ -468,7 +486,7 @@ class Session(_SessionBase):
             answer: httpx.Response | httpx.HTTPError
             try:
                 transport = self._transport
-                if transport is not None and wire.direct:
+                if transport is not None and wire.direct_head:
                     answer = self._send_direct(transport, wire)
                 else:
                     answer = self.http.request(
@@ -538,7 +556,7 @@ class AsyncSession(_SessionBase):
             answer: httpx.Response | httpx.HTTPError
             try:
                 transport = self._transport
-                if transport is not None and wire.direct:
+                if transport is not None and wire.direct_head:
                     answer = await self._send_direct(transport, wire)
                 else:
                     answer = await self.http.request(
