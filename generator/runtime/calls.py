@@ -13,15 +13,16 @@ from .descriptors import Field, Operation
 from .errors import ValidationError
 from .http import AsyncSession, RetryPolicy, Session
 from .pages import afetch, fetch
-from .request import PreparedRequest, active_fields, conditions_hold, prepare
+from .request import PreparedRequest, conditions_hold, plan_of, prepare, shown_fields
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_PAIRS = [first + second for first in _CROCKFORD for second in _CROCKFORD]  # by 10-bit value
 
 
 def new_ulid() -> str:
     """A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base32 (26 chars)."""
     number = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
-    return "".join(_CROCKFORD[(number >> shift) & 31] for shift in range(125, -1, -5))
+    return "".join([_PAIRS[(number >> shift) & 1023] for shift in range(120, -1, -10)])
 
 
 def validate(
@@ -31,7 +32,8 @@ def validate(
 
     `strict` also rejects values given for parameters that do not apply (display conditions).
     """
-    by_python = {f.python_name: f for f in op.fields}
+    plan = plan_of(op)
+    by_python = plan.by_python
     supplied = {key: value for key, value in given.items() if value is not None}
     # pydantic's lax mode reads True as 1: a boolean is never a number or a date here.
     booleans = [
@@ -43,9 +45,8 @@ def validate(
                 else "is not a date: a boolean"
             ),
         )
-        for f in op.fields
-        if f.type in ("integer", "number", "dateTime")
-        and isinstance(supplied.get(f.python_name), bool)
+        for f in plan.numeric
+        if isinstance(supplied.get(f.python_name), bool)
     ]
     if booleans:
         raise ValidationError(booleans)
@@ -60,27 +61,21 @@ def validate(
     }
     # A float option is typed `float` (it cannot be a Literal): check it is one of the options.
     off = [
-        f
-        for f in op.fields
-        if f.type == "options" and f.name in values and values[f.name] not in f.option_values
+        f for f in plan.float_options if f.name in values and values[f.name] not in f.option_values
     ]
     if off:
         raise ValidationError([(f.name, _not_an_option(f, values[f.name])) for f in off])
-    active_list = active_fields(op, values)
+    active_list, hidden = shown_fields(op, values)
     missing = [
-        f
-        for f in active_list
-        if f.required and not f.always_required and values.get(f.name) is None
+        f for f in active_list if f.name in plan.required_when_shown and values.get(f.name) is None
     ]
     if missing:
         raise ValidationError([(f.name, "is required here") for f in missing])
     if strict:
-        active = {f.name for f in active_list}
         stray = [
             f
-            for f in op.fields
-            if f.name not in active
-            and f.python_name in supplied
+            for f in hidden
+            if f.python_name in supplied
             and not (f.has_default and supplied[f.python_name] == f.default)
         ]
         if stray:

@@ -67,6 +67,8 @@ def _page_loop(request: PreparedRequest) -> Generator[PreparedRequest, Any, list
 def fetch(
     session: Session, request: PreparedRequest, retry: RetryPolicy | None = None
 ) -> list[dict[str, Any]]:
+    if request.operation.pagination is None:  # one request: what `_page_loop` does, directly
+        return shape_output(request, session.send(request, retry))
     steps = _page_loop(request)
     response: Any = None
     try:
@@ -80,6 +82,8 @@ def fetch(
 async def afetch(
     session: AsyncSession, request: PreparedRequest, retry: RetryPolicy | None = None
 ) -> list[dict[str, Any]]:
+    if request.operation.pagination is None:
+        return shape_output(request, await session.send(request, retry))
     steps = _page_loop(request)
     response: Any = None
     try:

@@ -50,17 +50,89 @@ def _among(value: Any, allowed: tuple[Any, ...]) -> bool:
     return any(type(value) is type(candidate) and value == candidate for candidate in allowed)
 
 
-def active_fields(op: Operation, values: Mapping[str, Any]) -> list[Field]:
+@dataclass(frozen=True)
+class Plan:
+    """What every call of one operation shares, worked out once instead of on each call."""
+
+    by_python: dict[str, Field]
+    numeric: tuple[Field, ...]  # integer, number, dateTime: pydantic would take True as 1
+    float_options: tuple[Field, ...]  # options with a float value: typed `float`, not a Literal
+    # Each field with the display conditions it depends on (its own, then its collection's).
+    conditions: tuple[tuple[Field, tuple[tuple[Conditions, Conditions], ...]], ...]
+    condition_names: tuple[str, ...]  # the parameters those conditions read
+    required_when_shown: frozenset[str]
+    sent: tuple[Field, ...]  # fields with a location in the request
+    has_body: bool
+    # (shown fields, hidden fields) by the values of `condition_names` (see `shown_fields`)
+    shown: dict[Any, tuple[tuple[Field, ...], tuple[Field, ...]]]
+
+
+_PLANS: dict[int, tuple[Operation, Plan]] = {}
+
+
+def plan_of(op: Operation) -> Plan:
+    # Keyed by id: descriptors hold dicts, so they cannot be hashed. The entry keeps `op` alive,
+    # so its id cannot be reused while it is cached.
+    entry = _PLANS.get(id(op))
+    if entry is None:
+        entry = _PLANS[id(op)] = (op, _plan(op))
+    return entry[1]
+
+
+def _plan(op: Operation) -> Plan:
     collections = {c.name: c for c in op.collections}
-    result = []
+    conditions = []
     for f in op.fields:
-        if not conditions_hold(f.show, f.hide, values):
-            continue
         parent = collections.get(f.parent) if f.parent else None
-        if parent is not None and not conditions_hold(parent.show, parent.hide, values):
-            continue
-        result.append(f)
+        pairs = [(f.show, f.hide)] + ([(parent.show, parent.hide)] if parent else [])
+        conditions.append((f, tuple((show, hide) for show, hide in pairs if show or hide)))
+    names = dict.fromkeys(
+        name for _, pairs in conditions for show, hide in pairs for name in (*show, *hide)
+    )
+    return Plan(
+        by_python={f.python_name: f for f in op.fields},
+        numeric=tuple(f for f in op.fields if f.type in ("integer", "number", "dateTime")),
+        float_options=tuple(
+            f for f in op.fields if any(isinstance(v, float) for v in f.option_values)
+        ),
+        conditions=tuple(conditions),
+        condition_names=tuple(names),
+        required_when_shown=frozenset(
+            f.name for f in op.fields if f.required and not f.always_required
+        ),
+        sent=tuple(f for f in op.fields if f.location != "none"),
+        has_body=bool(op.body) or any(f.location == "body" for f in op.fields),
+        shown={},
+    )
+
+
+def shown_fields(
+    op: Operation, values: Mapping[str, Any]
+) -> tuple[tuple[Field, ...], tuple[Field, ...]]:
+    """The fields whose display conditions hold, and the others, in spec order."""
+    plan = plan_of(op)
+    # Conditions compare type and value (`_among`), so the same (type, value) pairs of the
+    # names they read give the same answer.
+    key = tuple([(type(value), value) for value in map(values.get, plan.condition_names)])
+    try:
+        return plan.shown[key]
+    except KeyError:
+        cacheable = len(plan.shown) < 64  # a few switch settings; never grows without bound
+    except TypeError:  # a value that cannot be hashed (a list, a dict): work it out each time
+        cacheable = False
+    shown: list[Field] = []
+    hidden: list[Field] = []
+    for f, conditions in plan.conditions:
+        holds = all(conditions_hold(show, hide, values) for show, hide in conditions)
+        (shown if holds else hidden).append(f)
+    result = tuple(shown), tuple(hidden)
+    if cacheable:
+        plan.shown[key] = result
     return result
+
+
+def active_fields(op: Operation, values: Mapping[str, Any]) -> tuple[Field, ...]:
+    return shown_fields(op, values)[0]
 
 
 def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str]) -> PreparedRequest:
@@ -69,21 +141,21 @@ def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str])
     problems: list[tuple[str, str]] = []
     path_values: dict[str, str] = {}
     query: dict[str, Any] = {}
-    has_body = bool(op.body) or any(f.location == "body" for f in op.fields)
+    plan = plan_of(op)
     body: dict[str, Any] = {}
     for constant in op.body:
         if conditions_hold(constant.show, constant.hide, values):
-            _set(body, constant.key, copy.deepcopy(constant.value))
-    for f in op.fields:  # `values` holds only the fields that apply (see calls.validate)
+            _set(body, constant.key, copy_json(constant.value))
+    for f in plan.sent:  # `values` holds only the fields that apply (see calls.validate)
         value = values.get(f.name)
-        if value is None or f.location == "none":
+        if value is None:
             continue
         try:
             value = _convert(f, value)
         except ValueError as exc:
             problems.append((f.name, str(exc)))
             continue
-        if value is None or _among(value, f.omit_if):
+        if value is None or (f.omit_if and _among(value, f.omit_if)):
             continue
         if isinstance(value, str) and value in f.value_map:
             value = f.value_map[value]
@@ -114,7 +186,7 @@ def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str])
             problems.append((check.param, str(exc)))
     if problems:
         raise ValidationError(problems)
-    if op.dedup_key and has_body and get_path(body, op.dedup_key) is None:
+    if op.dedup_key and plan.has_body and get_path(body, op.dedup_key) is None:
         _set(body, op.dedup_key, new_id())
     if op.pagination is not None:
         query.update(_first_page(op, values))
@@ -127,7 +199,7 @@ def prepare(op: Operation, values: Mapping[str, Any], new_id: Callable[[], str])
         base=op.base,
         path=path,
         query=tuple((key, _wire_text(value)) for key, value in query.items()),
-        body=body if has_body else None,
+        body=body if plan.has_body else None,
         values=values,
     )
 
@@ -243,6 +315,15 @@ def _object_at(target: dict[str, Any], dotted: str) -> dict[str, Any]:
     return target
 
 
+def copy_json(value: Any) -> Any:
+    """A deep copy of JSON data from the spec (dicts, lists, scalars), cheaper than deepcopy."""
+    if isinstance(value, dict):
+        return {key: copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_json(item) for item in value]
+    return value
+
+
 def get_path(target: Any, dotted: str) -> Any:
     for part in dotted.split("."):
         if not isinstance(target, dict):
@@ -255,7 +336,7 @@ def shape_output(request: PreparedRequest, response: Any) -> list[dict[str, Any]
     """The output items of one request, as the spec's `output` describes them."""
     output = request.operation.output
     if output.source == "constant":
-        return [copy.deepcopy(dict(output.value))]
+        return [copy_json(dict(output.value))]
     if output.source == "request_body":
         head = {key: request.values.get(param) for key, param in output.prepend.items()}
         return [{**head, **copy.deepcopy(request.body or {})}]
