@@ -73,6 +73,17 @@ def _templates(root: Path, given: Path | None) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    code = _run(argv)
+    if argv is None:
+        # Run as the program (not called with arguments, as tests do): exit without the
+        # interpreter's teardown of every module loaded, which costs about 0.1 s of CPU.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "breaking":
         from generator import breaking

@@ -16,6 +16,8 @@ from generator.cache import ContentCache
 from generator.diagnostics import Diagnostic, SpecError
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from generator.runtime.descriptors import Node
 
 OUTPUT_DIR = "generated"
@@ -74,11 +76,11 @@ class _Compiled:
     problems: tuple[Diagnostic, ...] = ()
 
 
-def _compile_one(path: Path, options: Options) -> _Compiled:
+def _compile_one(path: Path, options: Options, helper: Executor | None = None) -> _Compiled:
     from generator.formatting import format_python
     from generator.models import models_source
     from generator.param_schema import parameters_schema
-    from generator.render import render_node
+    from generator.render import MODELS, render_node
     from generator.sources import template_files
 
     shown = label(path, options.root)
@@ -88,19 +90,28 @@ def _compile_one(path: Path, options: Options) -> _Compiled:
         return _Compiled(shown, problems=tuple(exc.diagnostics))
     cache = ContentCache(options.cache_dir)
     jinja_cache = options.cache_dir / "jinja" if options.cache_dir is not None else None
-    models = models_source(parameters_schema(node), cache)
-    rendered = render_node(node, shown, models, docs, options.templates, jinja_cache)
-    rendered = format_python(rendered, frozenset(p for p in rendered if "/_runtime/" in p), cache)
+    # datamodel-code-generator runs in the helper while the templates are rendered and formatted;
+    # models.py (its header, then the models) is formatted last.
+    models = models_source(parameters_schema(node), cache, helper)
+    rendered = render_node(node, shown, docs, options.templates, jinja_cache)
+    models_path = f"{OUTPUT_DIR}/{node.name}/{MODELS}"
+    rendered = format_python(rendered, frozenset(p for p in rendered if "/_runtime/" in p or p == models_path), cache, helper)
+    rendered.update(format_python({models_path: rendered[models_path] + models()}, cache=cache, helper=helper))
     hashes = fingerprint.inputs(path, shown, template_files(options.templates))
     rendered[f"{OUTPUT_DIR}/{node.name}/{fingerprint.MANIFEST}"] = fingerprint.manifest(shown, hashes, rendered)
     return _Compiled(shown, node.name, rendered)
 
 
 def _compile_all(paths: list[Path], options: Options) -> list[_Compiled]:
-    """Specs are independent: several are compiled in parallel, one process per core."""
+    """Specs are independent: several are compiled in parallel, one process per core. A single
+    spec gets one helper process (when there is a second core), which runs
+    datamodel-code-generator and shares black's work."""
     workers = min(len(paths), os.cpu_count() or 1)
     if workers <= 1:
-        return [_compile_one(path, options) for path in paths]
+        from generator.helper import helper_process
+
+        with helper_process() as helper:
+            return [_compile_one(path, options, helper) for path in paths]
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
