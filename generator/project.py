@@ -110,12 +110,22 @@ def _compile_all(paths: list[Path], options: Options) -> list[_Compiled]:
     if workers <= 1:
         from generator.helper import helper_process
 
-        with helper_process() as helper:
+        # With no cache to serve them, black and datamodel-code-generator are certainly needed.
+        cold = options.cache_dir is None or not options.cache_dir.is_dir()
+        with helper_process(_warm_up if cold else None) as helper:
             return [_compile_one(path, options, helper) for path in paths]
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(_compile_one, paths, [options] * len(paths), chunksize=max(1, len(paths) // (4 * workers))))
+
+
+def _warm_up() -> None:
+    """Load black and datamodel-code-generator in the helper while this process reads the spec."""
+    import black  # noqa: F401
+    from generator.models import models_source
+
+    models_source({"type": "object", "title": "Warm", "properties": {"a": {"type": "string"}}})()
 
 
 def compile_specs(paths: list[Path], options: Options) -> Output:
