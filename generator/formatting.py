@@ -17,7 +17,7 @@ from generator.cache import DISABLED, ContentCache
 from generator.fingerprint import installed_version
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
+    from generator.helper import Helper
 
 LINE_LENGTH = 100
 
@@ -74,7 +74,7 @@ def format_python(
     files: dict[str, str],
     verbatim: frozenset[str] = frozenset(),
     cache: ContentCache = DISABLED,
-    helper: Executor | None = None,
+    helper: Helper | None = None,
 ) -> dict[str, str]:
     """Format every `.py` file except those in `verbatim` (kept black-clean by a test)."""
     key = f"{installed_version('black')}\0{LINE_LENGTH}\0py311\0"
@@ -96,7 +96,7 @@ def format_python(
     }
 
 
-def _format_all(todo: list[str], helper: Executor | None) -> list[str]:
+def _format_all(todo: list[str], helper: Helper | None) -> list[str]:
     """black on each block. With a helper process, it takes blocks from the front of the list
     while this one takes them from the back, until they meet."""
     if helper is None:

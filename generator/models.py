@@ -11,7 +11,7 @@ from generator.cache import DISABLED, ContentCache
 from generator.fingerprint import installed_version
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
+    from generator.helper import Helper
 
 DATAMODEL_OPTIONS: dict[str, Any] = {
     "disable_timestamp": True,
@@ -28,7 +28,7 @@ DATAMODEL_OPTIONS: dict[str, Any] = {
 }
 
 
-def models_source(schema: dict[str, Any], cache: ContentCache = DISABLED, helper: Executor | None = None) -> Callable[[], str]:
+def models_source(schema: dict[str, Any], cache: ContentCache = DISABLED, helper: Helper | None = None) -> Callable[[], str]:
     """The models' source, as a function that returns it. With a helper process,
     datamodel-code-generator runs there while this process renders and formats the other files."""
     key = json.dumps([installed_version("datamodel-code-generator"), DATAMODEL_OPTIONS, schema], sort_keys=True)

@@ -6,7 +6,6 @@ in-memory map, so they can never disagree.
 
 from __future__ import annotations
 
-import gc
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +16,7 @@ from generator.cache import ContentCache
 from generator.diagnostics import Diagnostic, SpecError
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
-
+    from generator.helper import Helper
     from generator.runtime.descriptors import Node
 
 OUTPUT_DIR = "generated"
@@ -77,7 +75,7 @@ class _Compiled:
     problems: tuple[Diagnostic, ...] = ()
 
 
-def _compile_one(path: Path, options: Options, helper: Executor | None = None) -> _Compiled:
+def _compile_one(path: Path, options: Options, helper: Helper | None = None) -> _Compiled:
     from generator.formatting import format_python
     from generator.models import models_source
     from generator.param_schema import parameters_schema
@@ -94,10 +92,13 @@ def _compile_one(path: Path, options: Options, helper: Executor | None = None) -
     # datamodel-code-generator runs in the helper while the templates are rendered and formatted;
     # models.py (its header, then the models) is formatted last.
     models = models_source(parameters_schema(node), cache, helper)
+    # black's blocks are shared only with a helper that runs anyway: starting one and loading
+    # black there costs more than the few blocks an edit leaves.
+    sharing = helper if helper is not None and helper.started else None
     rendered = render_node(node, shown, docs, options.templates, jinja_cache)
     models_path = f"{OUTPUT_DIR}/{node.name}/{MODELS}"
-    rendered = format_python(rendered, frozenset(p for p in rendered if "/_runtime/" in p or p == models_path), cache, helper)
-    rendered.update(format_python({models_path: rendered[models_path] + models()}, cache=cache, helper=helper))
+    rendered = format_python(rendered, frozenset(p for p in rendered if "/_runtime/" in p or p == models_path), cache, sharing)
+    rendered.update(format_python({models_path: rendered[models_path] + models()}, cache=cache, helper=sharing))
     hashes = fingerprint.inputs(path, shown, template_files(options.templates))
     rendered[f"{OUTPUT_DIR}/{node.name}/{fingerprint.MANIFEST}"] = fingerprint.manifest(shown, hashes, rendered)
     return _Compiled(shown, node.name, rendered)
@@ -116,16 +117,8 @@ def _compile_all(paths: list[Path], options: Options) -> list[_Compiled]:
         cold = options.cache_dir is None or not options.cache_dir.is_dir()
         if cold:
             import black  # noqa: F401
-        # One spec leaves little garbage; collecting it while the tools load costs 5-10% of the
-        # CPU of a cold run. The helper is forked with the collector off too.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            with helper_process(_warm_up if cold else None) as helper:
-                return [_compile_one(path, options, helper) for path in paths]
-        finally:
-            if collecting:
-                gc.enable()
+        with helper_process(_warm_up if cold else None) as helper:
+            return [_compile_one(path, options, helper) for path in paths]
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
