@@ -112,7 +112,9 @@ def _run(argv: list[str] | None) -> int:
         # CPU of a cold run. The helper process is forked with the collector off too.
         gc.disable()
     use_cache = not (args.no_cache or os.environ.get("NODEGEN_NO_CACHE"))
-    options = project.Options(root=root, templates=templates, cache_dir=root / ".nodegen-cache" if use_cache else None)
+    cache_dir = root / ".nodegen-cache" if use_cache else None
+    # A helper process only for the program: see Options.helper.
+    options = project.Options(root=root, templates=templates, cache_dir=cache_dir, helper=argv is None)
     if args.command == "check":
         from generator import sinks, sources
 

@@ -27,6 +27,9 @@ class Options:
     root: Path
     templates: Path | None = None
     cache_dir: Path | None = None
+    # A helper process for a single spec (see helper.py). It pays off in a new process, which
+    # loads the tools anyway; a long-lived caller would load them again in every helper.
+    helper: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,11 @@ def _compile_one(path: Path, options: Options, helper: Helper | None = None) -> 
 
 def _compile_all(paths: list[Path], options: Options) -> list[_Compiled]:
     """Specs are independent: several are compiled in parallel, one process per core. A single
-    spec gets one helper process (when there is a second core), which runs
+    spec can get one helper process (when there is a second core), which runs
     datamodel-code-generator and shares black's work."""
     workers = min(len(paths), os.cpu_count() or 1)
+    if workers <= 1 and not options.helper:
+        return [_compile_one(path, options) for path in paths]
     if workers <= 1:
         from generator.helper import helper_process
 
