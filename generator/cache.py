@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 
@@ -19,20 +18,22 @@ class ContentCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, kind: str, key: str, make: Callable[[], str]) -> str:
+    def lookup(self, kind: str, key: str) -> str | None:
+        """The stored result, or None (always None when the cache is off)."""
         if self.folder is None:
-            return make()
-        digest = hashlib.sha256(f"{kind}\0{key}".encode()).hexdigest()
-        path = self.folder / kind / f"{digest}.txt"
+            return None
         try:
-            text = path.read_text(encoding="utf-8")
+            text = self._path(kind, key).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
-            pass
-        else:
-            self.hits += 1
-            return text
-        self.misses += 1
-        text = make()
+            self.misses += 1
+            return None
+        self.hits += 1
+        return text
+
+    def store(self, kind: str, key: str, text: str) -> None:
+        if self.folder is None:
+            return
+        path = self._path(kind, key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             temp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -40,7 +41,11 @@ class ContentCache:
             os.replace(temp, path)
         except OSError:
             pass  # a read-only or full disk only costs speed
-        return text
+
+    def _path(self, kind: str, key: str) -> Path:
+        assert self.folder is not None
+        digest = hashlib.sha256(f"{kind}\0{key}".encode()).hexdigest()
+        return self.folder / kind / f"{digest}.txt"
 
 
 DISABLED = ContentCache(None)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import sys
 import warnings
-from importlib import metadata
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from generator.cache import DISABLED, ContentCache
+from generator.fingerprint import installed_version
+
+if TYPE_CHECKING:
+    from generator.helper import Helper
 
 DATAMODEL_OPTIONS: dict[str, Any] = {
     "disable_timestamp": True,
@@ -25,10 +29,22 @@ DATAMODEL_OPTIONS: dict[str, Any] = {
 }
 
 
-def models_source(schema: dict[str, Any], cache: ContentCache = DISABLED) -> str:
-    key = json.dumps([metadata.version("datamodel-code-generator"), DATAMODEL_OPTIONS, schema], sort_keys=True)
+def models_source(schema: dict[str, Any], cache: ContentCache = DISABLED, helper: Helper | None = None) -> Callable[[], str]:
+    """The models' source, as a function that returns it. With a helper process,
+    datamodel-code-generator runs there while this process renders and formats the other files."""
+    key = json.dumps([installed_version("datamodel-code-generator"), DATAMODEL_OPTIONS, schema], sort_keys=True)
     # The cache holds datamodel-code-generator's output; what we do to it is applied after.
-    return _tidy(cache.get("models", key, lambda: _generate(schema)))
+    cached = cache.lookup("models", key)
+    if cached is not None:
+        return lambda: _tidy(cached)
+    pending = helper.submit(_generate, schema) if helper is not None else None
+
+    def result() -> str:
+        source = pending.result() if pending is not None else _generate(schema)
+        cache.store("models", key, source)
+        return _tidy(source)
+
+    return result
 
 
 def _generate(schema: dict[str, Any]) -> str:

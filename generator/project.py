@@ -16,6 +16,7 @@ from generator.cache import ContentCache
 from generator.diagnostics import Diagnostic, SpecError
 
 if TYPE_CHECKING:
+    from generator.helper import Helper
     from generator.runtime.descriptors import Node
 
 OUTPUT_DIR = "generated"
@@ -26,6 +27,9 @@ class Options:
     root: Path
     templates: Path | None = None
     cache_dir: Path | None = None
+    # A helper process for a single spec (see helper.py). It pays off in a new process, which
+    # loads the tools anyway; a long-lived caller would load them again in every helper.
+    helper: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,11 +78,11 @@ class _Compiled:
     problems: tuple[Diagnostic, ...] = ()
 
 
-def _compile_one(path: Path, options: Options) -> _Compiled:
+def _compile_one(path: Path, options: Options, helper: Helper | None = None) -> _Compiled:
     from generator.formatting import format_python
     from generator.models import models_source
     from generator.param_schema import parameters_schema
-    from generator.render import render_node
+    from generator.render import MODELS, render_node
     from generator.sources import template_files
 
     shown = label(path, options.root)
@@ -88,23 +92,49 @@ def _compile_one(path: Path, options: Options) -> _Compiled:
         return _Compiled(shown, problems=tuple(exc.diagnostics))
     cache = ContentCache(options.cache_dir)
     jinja_cache = options.cache_dir / "jinja" if options.cache_dir is not None else None
-    models = models_source(parameters_schema(node), cache)
-    rendered = render_node(node, shown, models, docs, options.templates, jinja_cache)
-    rendered = format_python(rendered, frozenset(p for p in rendered if "/_runtime/" in p), cache)
+    # datamodel-code-generator runs in the helper while the templates are rendered and formatted;
+    # models.py (its header, then the models) is formatted last.
+    models = models_source(parameters_schema(node), cache, helper)
+    # black's blocks are shared only with a helper that runs anyway: starting one and loading
+    # black there costs more than the few blocks an edit leaves.
+    sharing = helper if helper is not None and helper.started else None
+    rendered = render_node(node, shown, docs, options.templates, jinja_cache)
+    models_path = f"{OUTPUT_DIR}/{node.name}/{MODELS}"
+    rendered = format_python(rendered, frozenset(p for p in rendered if "/_runtime/" in p or p == models_path), cache, sharing)
+    rendered.update(format_python({models_path: rendered[models_path] + models()}, cache=cache, helper=sharing))
     hashes = fingerprint.inputs(path, shown, template_files(options.templates))
     rendered[f"{OUTPUT_DIR}/{node.name}/{fingerprint.MANIFEST}"] = fingerprint.manifest(shown, hashes, rendered)
     return _Compiled(shown, node.name, rendered)
 
 
 def _compile_all(paths: list[Path], options: Options) -> list[_Compiled]:
-    """Specs are independent: several are compiled in parallel, one process per core."""
+    """Specs are independent: several are compiled in parallel, one process per core. A single
+    spec can get one helper process (when there is a second core), which runs
+    datamodel-code-generator and shares black's work."""
     workers = min(len(paths), os.cpu_count() or 1)
-    if workers <= 1:
+    if workers <= 1 and not options.helper:
         return [_compile_one(path, options) for path in paths]
+    if workers <= 1:
+        from generator.helper import helper_process
+
+        # With no cache to serve them, black and datamodel-code-generator are certainly needed:
+        # black is loaded before the helper is forked, so both processes have it for one import.
+        cold = options.cache_dir is None or not options.cache_dir.is_dir()
+        if cold:
+            import black  # noqa: F401
+        with helper_process(_warm_up if cold else None) as helper:
+            return [_compile_one(path, options, helper) for path in paths]
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(_compile_one, paths, [options] * len(paths), chunksize=max(1, len(paths) // (4 * workers))))
+
+
+def _warm_up() -> None:
+    """Load datamodel-code-generator in the helper while this process reads the spec."""
+    from generator.models import models_source
+
+    models_source({"type": "object", "title": "Warm", "properties": {"a": {"type": "string"}}})()
 
 
 def compile_specs(paths: list[Path], options: Options) -> Output:

@@ -24,6 +24,7 @@ PACKAGE_TEMPLATES = (
     "README.md",
     "pyproject.toml",
 )
+MODELS = "models.py"
 
 
 def environment(override_dir: Path | None, cache_dir: Path | None = None) -> Any:
@@ -77,7 +78,6 @@ def _markdown_cell(text: Any) -> str:
 def render_node(
     node: Node,
     spec_file: str,
-    models_source: str,
     docs: Any,
     override_dir: Path | None = None,
     cache_dir: Path | None = None,
@@ -88,7 +88,8 @@ def render_node(
     package = f"generated/{node.name}"
     files = {f"{package}/{name}": env.get_template(f"package/{name}.jinja").render(context) for name in PACKAGE_TEMPLATES}
     header = env.get_template("macros.jinja").module.header(spec_file)
-    files[f"{package}/models.py"] = f'{header}\n"""Typed parameters of each operation (pydantic v2, from schema.json)."""\n\n{models_source}'
+    # The models' source is appended when datamodel-code-generator is done (see project).
+    files[f"{package}/{MODELS}"] = f'{header}\n"""Typed parameters of each operation (pydantic v2, from schema.json)."""\n\n'
     files[f"{package}/schema.json"] = json.dumps(parameters_schema(node), indent=2, ensure_ascii=False) + "\n"
     files[f"{package}/py.typed"] = ""
     for source in runtime_sources():
