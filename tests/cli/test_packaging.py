@@ -82,7 +82,7 @@ def test_wheel_metadata(installed: Installed) -> None:
     metadata = zipfile.ZipFile(installed.wheel).read(f"{dist_info}/METADATA").decode()
     assert "Name: nodegen-customerio" in metadata
     requires = sorted(line.split(":", 1)[1].strip().split(">")[0] for line in metadata.splitlines() if line.startswith("Requires-Dist:"))
-    assert requires == ["click", "httpx", "pydantic"]  # and not nodegen
+    assert requires == ["click", "httpx", "pydantic", "sniffio"]  # and not nodegen
     entry_points = zipfile.ZipFile(installed.wheel).read(f"{dist_info}/entry_points.txt").decode()
     assert "nodegen-customerio = generated.customerio.__main__:main" in entry_points
 
