@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.diagnostics import Diagnostic
-from generator.yaml_source import Located
+from generator.located import Located
 
 SCHEMA_PATH = Path(__file__).with_name("spec.schema.json")
 MAX_LISTED_KEYS = 10  # an unknown key with no close match lists the allowed keys when they are few
@@ -47,7 +47,8 @@ def spec_schema() -> dict[str, Any]:
 
 
 def check_structure(doc: Located) -> list[Diagnostic]:
-    import jsonschema  # only validation needs it; `check` on an unchanged tree never gets here
+    # only validation needs it; `check` on an unchanged tree never gets here
+    import jsonschema  # type: ignore[import-untyped]
 
     if not isinstance(doc.data, dict):
         return [doc.diag((), f"a spec must be a mapping at the top level, not {_found(doc.data)}")]
@@ -101,7 +102,7 @@ def _describe(doc: Located, error: Any) -> list[Diagnostic]:
 
 def _describe_choice(doc: Located, error: Any) -> list[Diagnostic]:
     """A oneOf of mappings told apart by one key (`scheme`, `from`): judge the branch the spec chose."""
-    import jsonschema  # type: ignore[import-untyped]
+    import jsonschema
 
     branches: list[dict[str, Any]] = error.validator_value
     key, values = _discriminator(branches)
