@@ -329,8 +329,9 @@ class _Param:
 
 
 class _SpecBuilder:
-    def __init__(self, draw: Callable[..., Any]) -> None:
+    def __init__(self, draw: Callable[..., Any], resources: tuple[int, int], operations: tuple[int, int]) -> None:
         self.draw = draw
+        self.resources, self.operations = resources, operations  # (fewest, most)
         self.budget = Budget()
         self.node_scope = Scope()  # function names, model names, class names
         self.reserved_flags = {("flag", f) for f in naming.CLI_OWN_FLAGS}
@@ -421,7 +422,7 @@ class _SpecBuilder:
 
         resources = []
         resource_scope = Scope()
-        for _ in range(self.count(1, 4)):
+        for _ in range(self.count(*self.resources)):
             name = draw_name(draw, self.resource_keys, resource_scope)
             resources.append(self.resource(name, [b["name"] for b in doc["bases"]]))
         doc["resources"] = resources
@@ -521,7 +522,7 @@ class _SpecBuilder:
             resource["description"] = self.text()
         scope = Scope()
         operations = []
-        for _ in range(self.count(1, 4)):
+        for _ in range(self.count(*self.operations)):
             op_name = draw_name(draw, lambda n: self.operation_keys(name, n), scope)
             self.node_scope.take(self.operation_global_keys(name, op_name))
             operations.append(self.operation(op_name, bases))
@@ -808,8 +809,11 @@ class _SpecBuilder:
 
 
 @st.composite
-def specs(draw: Callable[..., Any]) -> dict[str, Any]:
-    return _SpecBuilder(draw).spec()
+def specs(
+    draw: Callable[..., Any], resources: tuple[int, int] = (1, 4), operations: tuple[int, int] = (1, 4)
+) -> dict[str, Any]:
+    """A valid spec with `resources` resources of `operations` operations each (fewest, most)."""
+    return _SpecBuilder(draw, resources, operations).spec()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -87,3 +87,16 @@ def test_generation_is_byte_identical_across_runs_caches_and_hash_seeds(
     workdir: Path, doc: dict[str, Any], style: str
 ) -> None:
     checks.check_byte_identical(workdir, doc, style)  # 3
+
+
+@budget(1)
+@given(doc=specs(resources=(12, 12), operations=(8, 8)))
+def test_a_spec_with_many_resources_and_operations_generates_a_working_package(
+    workdir: Path, mypy_root: Path, doc: dict[str, Any]
+) -> None:
+    assert len(operations(doc)) == 96
+    package = checks.build(workdir / "package", doc)
+    checks.check_imports_and_help(package)
+    checks.check_docs_and_schema(package)
+    checks.check_parameters_reach_operation(package)
+    checks.check_mypy_strict(mypy_root, doc)
