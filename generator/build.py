@@ -119,6 +119,9 @@ class _Builder:
             if values and f.get("default", "") != "" and f["default"] not in values:
                 shown = ", ".join(repr(v) for v in sorted(values, key=str))
                 self.fail(path + ("default",), f"default {f['default']!r} is not among the options ({shown})")
+            python = naming.python_name(f["name"])
+            if python.startswith("__") and not python.endswith("__"):
+                self.fail(path + ("name",), f"credential field {f['name']!r} becomes the Python name {python!r}, which Python mangles inside a class (Client could not take it); choose another name")
             env = naming.env_var(prefix, f["name"])
             first = envs.setdefault(env, i)
             if first != i and fields[first]["name"] != f["name"]:
@@ -386,14 +389,14 @@ class _Builder:
         options, within its bounds."""
         where = path + (what,)
         expected: dict[str, type | tuple[type, ...]] = {
-            "string": str,
+            "string": (str, list) if raw.get("transform") == "comma_list" else str,
             "boolean": bool,
             "integer": int,
             "number": (int, float),
-            "dateTime": str,
+            "dateTime": (str, int, float) if raw.get("transform") == "unix_seconds" else str,
             "json": (str, dict, list),
             "fixedCollection": dict,
-        }
+        }  # as param_schema types them
         wrong_type = not isinstance(value, expected.get(kind, object)) or (
             kind in ("integer", "number") and isinstance(value, bool)
         )
@@ -401,7 +404,7 @@ class _Builder:
             shown = "a mapping of keys to values" if kind == "fixedCollection" else f"a {kind}"
             self.fail(where, f"{what} {value!r} is not {shown}")
             return
-        if kind == "options" and options and value not in [o.value for o in options]:
+        if kind == "options" and options and not any(type(value) is type(o.value) and value == o.value for o in options):
             values = ", ".join(repr(o.value) for o in options)
             self.fail(where, f"{what} {value!r} is not among the options ({values})")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -480,6 +483,9 @@ class _Builder:
                     continue
                 if python.startswith(naming.PYDANTIC_PROTECTED):
                     self.fail(epath + ("python_name" if "python_name" in entry else "name",), f"parameter {entry['name']!r} becomes the Python name {python!r}, but pydantic reserves names that start with {' or '.join(naming.PYDANTIC_PROTECTED)}; set `python_name`")
+                if python.startswith("__") and not python.endswith("__"):
+                    self.fail(epath + ("python_name" if "python_name" in entry else "name",), f"parameter {entry['name']!r} becomes the Python name {python!r}, which Python mangles inside a class (Client methods could not take it); set `python_name`")
+                    continue
                 flag = python.strip("_").replace("_", "-")
                 if not flag:
                     self.fail(epath + ("name",), f"parameter {entry['name']!r} (Python name {python!r}) has no letters for a CLI flag; set `python_name`")

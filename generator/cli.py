@@ -11,7 +11,7 @@ import gc
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from generator.diagnostics import SpecError
 
@@ -73,18 +73,18 @@ def _templates(root: Path, given: Path | None) -> Path | None:
     return (root / config["templates"]) if "templates" in config else None
 
 
-def main(argv: list[str] | None = None) -> int:
-    code = _run(argv)
-    if argv is None:
-        # Run as the program (not called with arguments, as tests do): exit without the
-        # interpreter's teardown of every module loaded, which costs about 0.1 s of CPU.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code
+def entry() -> NoReturn:
+    """The `nodegen` program. It exits without the interpreter's teardown of every module it
+    loaded, which costs about 0.1 s of CPU; all it writes is stdout, stderr and closed files."""
+    code = main(sys.argv[1:], program=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
-def _run(argv: list[str] | None) -> int:
+def main(argv: list[str] | None = None, *, program: bool = False) -> int:
+    """Run one command; `program` (the `nodegen` process itself, not a caller such as a test)
+    may use a helper process and skip garbage collection."""
     args = _parser().parse_args(argv)
     if args.command == "breaking":
         from generator import breaking
@@ -106,7 +106,7 @@ def _run(argv: list[str] | None) -> int:
         if not path.is_file():
             print(f"{path}:1:1: spec file not found", file=sys.stderr)
             return EXIT_ERROR
-    if argv is None and len(paths) == 1:
+    if program and len(paths) == 1:
         # The program compiles one spec and exits (see main): its garbage is small and need not be
         # collected, and collecting it while black and the other tools load costs 5-10% of the
         # CPU of a cold run. The helper process is forked with the collector off too.
@@ -114,7 +114,7 @@ def _run(argv: list[str] | None) -> int:
     use_cache = not (args.no_cache or os.environ.get("NODEGEN_NO_CACHE"))
     cache_dir = root / ".nodegen-cache" if use_cache else None
     # A helper process only for the program: see Options.helper.
-    options = project.Options(root=root, templates=templates, cache_dir=cache_dir, helper=argv is None)
+    options = project.Options(root=root, templates=templates, cache_dir=cache_dir, helper=program)
     if args.command == "check":
         from generator import sinks, sources
 

@@ -22,28 +22,46 @@ class Helper:
 
     def __init__(self, warm_up: Callable[[], object] | None) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self._failed = False  # the pool could not start: tasks run here
         self._warm_up: tuple[Future[int], Future[object]] | None = None
         if warm_up is not None:
             self._warm_up = (self.submit(os.getpid), self.submit(warm_up))
 
     @property
     def started(self) -> bool:
+        """A helper process runs (sharing work with it pays off)."""
         return self._pool is not None
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future[Any]:
-        if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+        if not self._failed:
+            try:
+                if self._pool is None:
+                    import multiprocessing
+                    from concurrent.futures import ProcessPoolExecutor
 
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-        return self._pool.submit(fn, *args)
+                    self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+                return self._pool.submit(fn, *args)
+            except (ImportError, OSError):  # no semaphores or no fork (some containers): go on alone
+                self._failed = True
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = None
+        from concurrent.futures import Future
+
+        done: Future[Any] = Future()
+        try:
+            done.set_result(fn(*args))
+        except Exception as exc:  # noqa: BLE001  (delivered by result(), as the pool would)
+            done.set_exception(exc)
+        return done
 
     def shutdown(self) -> None:
         if self._pool is None:
             return
         if self._warm_up is not None and not self._warm_up[1].done():
             # Tasks run in order, so no task needed the warm-up (the spec was bad): do not wait for it.
-            os.kill(self._warm_up[0].result(), signal.SIGKILL)
+            with contextlib.suppress(Exception):  # the helper may be gone already
+                os.kill(self._warm_up[0].result(timeout=5), signal.SIGKILL)
         self._pool.shutdown(cancel_futures=True)
 
     def __enter__(self) -> Self:

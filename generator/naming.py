@@ -16,7 +16,7 @@ import re
 RESERVED = frozenset(
     {
         "self", "cls", "client", "session", "retry", "timeout", "http_client", "base_urls", "credentials",
-        "items", "models", "call", "acall", "operations", "OPERATIONS", "pace", "fields",
+        "items", "models", "call", "acall", "operations", "OPERATIONS", "pace", "fields", "_credentials",
     }
 )  # fmt: skip
 # Flags every generated CLI command has besides its parameters' (runtime/cli.py builds them).

@@ -60,6 +60,7 @@ def environment(override_dir: Path | None, cache_dir: Path | None = None) -> Any
         member_name=naming.member_name,
         function_name=naming.function_name,
         pascal=naming.pascal,
+        cli_name=naming.cli_name,  # for override templates
     )
     return env
 

@@ -53,7 +53,8 @@ class Plan:
     """What every call of one operation shares, worked out once instead of on each call."""
 
     by_python: dict[str, Field]
-    numeric: tuple[Field, ...]  # integer, number, dateTime: pydantic would take True as 1
+    # integer, number, dateTime, options of numbers: pydantic would take True as 1
+    numeric: tuple[Field, ...]
     float_options: tuple[Field, ...]  # options with a float value: typed `float`, not a Literal
     # Each field with the display conditions it depends on (its own, then its collection's).
     conditions: tuple[tuple[Field, tuple[tuple[Conditions, Conditions], ...]], ...]
@@ -89,7 +90,11 @@ def _plan(op: Operation) -> Plan:
     )
     return Plan(
         by_python={f.python_name: f for f in op.fields},
-        numeric=tuple(f for f in op.fields if f.type in ("integer", "number", "dateTime")),
+        numeric=tuple(
+            f
+            for f in op.fields
+            if f.type in ("integer", "number", "dateTime") or _numeric_options(f)
+        ),
         float_options=tuple(
             f for f in op.fields if any(isinstance(v, float) for v in f.option_values)
         ),
@@ -101,6 +106,13 @@ def _plan(op: Operation) -> Plan:
         sent=tuple(f for f in op.fields if f.location != "none"),
         has_body=bool(op.body) or any(f.location == "body" for f in op.fields),
         shown={},
+    )
+
+
+def _numeric_options(f: Field) -> bool:
+    values = f.option_values
+    return any(isinstance(v, (int, float)) for v in values) and not any(
+        isinstance(v, bool) for v in values
     )
 
 

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from generator.project import Options, compile_specs
 from tests.generator.conftest import REPO, nodegen, tree_bytes
 
@@ -65,3 +67,20 @@ def test_bad_spec_with_no_cache_is_reported_without_waiting_for_the_warm_up(tmp_
     assert "Traceback" not in done.stderr
     assert done.stderr.splitlines()[:-1] == expected.replace("tests/specs/bad/multi_semantic.yaml", "spec/bad.yaml").splitlines()
     assert not (root / "generated").exists()
+
+
+def test_without_a_working_process_pool_the_helper_runs_its_tasks_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import concurrent.futures
+
+    class NoSemaphores:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise OSError(38, "Function not implemented")  # as in containers without /dev/shm
+
+    root = _project(tmp_path, SPEC.read_text(encoding="utf-8"))
+    spec = root / "spec" / "customerio.yaml"
+    alone = compile_specs([spec], Options(root=root))
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", NoSemaphores)
+    helped = compile_specs([spec], Options(root=root, helper=True, cache_dir=root / "cache"))
+    assert helped == alone

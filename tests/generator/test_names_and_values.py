@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from generator import naming
@@ -64,14 +65,56 @@ def answer(request):
     return httpx.Response(200, json={})
 client = Client(http_client=httpx.Client(transport=httpx.MockTransport(answer)))
 client.r.o(ratio=1.5)
-try:
-    client.r.o(ratio=2.5)
-except Exception as exc:
-    print(type(exc).__name__, exc)
+for wrong in (2.5, True):  # pydantic alone would take True as 1.0
+    try:
+        client.r.o(ratio=wrong)
+    except Exception as exc:
+        print(type(exc).__name__, exc)
 print(sent)
 """
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == [
         "ValidationError ratio: Input should be 1.5 or 'x' (got 2.5)",
+        "ValidationError ratio: Input should be 1.5 or 'x' (got True)",
         "['https://api.example.invalid/x?ratio=1.5']",
+    ]
+
+
+def _spec_with(params: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "nodegen": 1,
+        "node": {"name": "ex", "display_name": "Ex", "version": "1.0.0"},
+        "bases": [{"name": "main", "url": "https://api.example.invalid"}],
+        "resources": [
+            {
+                "name": "r",
+                "operations": [
+                    {
+                        "name": "o",
+                        "request": {"method": "POST", "base": "main", "path": "/x"},
+                        "output": {"from": "response"},
+                        "params": params,
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def test_examples_and_defaults_are_checked_as_the_model_types_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    accepted = [
+        {"name": "when", "type": "dateTime", "transform": "unix_seconds", "in": "body", "example": 1700000000},
+        {"name": "tags", "type": "string", "transform": "comma_list", "in": "body", "example": ["a", "b"]},
+        {"name": "level", "type": "options", "options": [{"value": 1.5, "label": "one"}], "default": 1.5},
+    ]
+    spec = tmp_path / "ok.yaml"
+    spec.write_text(yaml.safe_dump(_spec_with(accepted)), encoding="utf-8")
+    assert main(["--root", str(tmp_path), "validate", str(spec)]) == 0
+    refused = [{"name": "mode", "type": "options", "options": [{"value": 1, "label": "a"}, {"value": 2, "label": "b"}], "default": True, "example": 1.0}]
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(yaml.safe_dump(_spec_with(refused)), encoding="utf-8")
+    assert main(["--root", str(tmp_path), "validate", str(spec)]) == 2
+    assert [line.split(": ", 1)[1] for line in capsys.readouterr().err.splitlines()[:-1]] == [
+        "default True is not among the options (1, 2)",
+        "example 1.0 is not among the options (1, 2)",
     ]

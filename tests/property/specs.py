@@ -241,6 +241,11 @@ def flag_word(python: str) -> str:
     return python.strip("_").replace("_", "-")
 
 
+def mangled(python: str) -> bool:
+    """A private name Python mangles inside a class (validation refuses it for arguments)."""
+    return python.startswith("__") and not python.endswith("__")
+
+
 def special(member: str) -> bool:
     """A resource or operation Python name a class treats specially (validation refuses it)."""
     return member.startswith("__")
@@ -372,11 +377,13 @@ class _SpecBuilder:
     def param_keys(self, name: str, kind: str, override: str | None) -> list[tuple[str, str]] | None:
         python = py(name, override)
         word = flag_word(python)
-        if not word or python.startswith(naming.PYDANTIC_PROTECTED):
-            return None  # refused: no CLI flag, or a name pydantic reserves
+        if not word or python.startswith(naming.PYDANTIC_PROTECTED) or mangled(python):
+            return None  # refused: no CLI flag, a name pydantic reserves or Python mangles
         return [("raw", name), ("py", python), ("flag", word)]
 
     def credential_field_keys(self, name: str) -> list[tuple[str, str]] | None:
+        if mangled(py(name)):
+            return None  # refused
         # One environment variable each; its CLI flag derives the same way.
         return [("raw", name), ("env", naming.env_var("X", name)), ("flag", naming.cli_name(name))]
 

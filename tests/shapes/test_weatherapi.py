@@ -287,6 +287,25 @@ def test_secret_never_in_reprs_items_or_transport_errors(weatherapi: ModuleType,
     assert item["json"]["error"].startswith("ConnectError") and "/v1/current.json?q=Bonn" in item["json"]["error"]
 
 
+def test_secret_never_in_the_request_log_nor_the_session_internals(
+    weatherapi: ModuleType, weather_server: WeatherServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The owned client's requests skip httpx.Client, so the session writes httpx's INFO line
+    itself: with the query key shown as ***."""
+    client = weatherapi.Client(api_key=WEATHER_KEY, base_urls={"api": weather_server.base})
+    session = client._session
+    with caplog.at_level("INFO", logger="httpx"):
+        client.current.get(location="Bonn")
+    [line] = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert line.startswith("HTTP Request: GET ") and "key=***" in line and WEATHER_KEY not in line
+    internals = [repr(parts) for parts in session._base_parts.values()]
+    internals.append(repr(session.wire(weatherapi._runtime.calls.prepared(
+        weatherapi._node.OPERATIONS["current.get"], weatherapi.models.CurrentGetParams, {"location": "Bonn"}
+    ))))  # fmt: skip
+    assert internals and not any(WEATHER_KEY in text for text in internals)
+    client.close()
+
+
 # ---- CLI ----
 
 

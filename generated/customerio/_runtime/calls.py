@@ -37,16 +37,9 @@ def validate(
     plan = plan_of(op)
     by_python = plan.by_python
     supplied = {key: value for key, value in given.items() if value is not None}
-    # pydantic's lax mode reads True as 1: a boolean is never a number or a date here.
+    # pydantic's lax mode reads True as 1: a boolean is never a number, a date or a number option.
     booleans = [
-        (
-            f.name,
-            (
-                "must be a number, not a boolean"
-                if f.type != "dateTime"
-                else "is not a date: a boolean"
-            ),
-        )
+        (f.name, _not_a_boolean(f, supplied[f.python_name]))
         for f in plan.numeric
         if isinstance(supplied.get(f.python_name), bool)
     ]
@@ -66,7 +59,7 @@ def validate(
         f for f in plan.float_options if f.name in values and values[f.name] not in f.option_values
     ]
     if off:
-        raise ValidationError([(f.name, _not_an_option(f, values[f.name])) for f in off])
+        raise ValidationError([(f.name, _not_an_option(f, supplied[f.python_name])) for f in off])
     active_list, hidden = shown_fields(op, values)
     missing = [
         f for f in active_list if f.name in plan.required_when_shown and values.get(f.name) is None
@@ -116,6 +109,12 @@ def _problems(by_python: Mapping[str, Any], errs: list[Any]) -> list[tuple[str, 
             message += f" (got {shown[:80] + '...' if len(shown) > 80 else shown})"
         problems.append((name + where, message))
     return problems
+
+
+def _not_a_boolean(f: Field, value: bool) -> str:
+    if f.type == "options":
+        return _not_an_option(f, value)
+    return "is not a date: a boolean" if f.type == "dateTime" else "must be a number, not a boolean"
 
 
 def _not_an_option(f: Field, value: Any) -> str:

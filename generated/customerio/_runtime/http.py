@@ -148,15 +148,16 @@ class RatePacer:
 
 @dataclass
 class _Wire:
+    # Fields that can hold a credential (the Authorization header, a query key) stay out of repr.
     method: str
-    url: str
-    headers: Mapping[str, str]
-    content: bytes | None
+    url: str = field(repr=False)
+    headers: Mapping[str, str] = field(repr=False)
+    content: bytes | None = field(repr=False)
     base_url: str
     path: str
     query: tuple[tuple[str, str], ...]
-    secrets: list[str] = field(default_factory=list)
-    direct_head: tuple[tuple[bytes, bytes], ...] | None = None  # see `_BaseParts`
+    secrets: list[str] = field(default_factory=list, repr=False)
+    direct_head: tuple[tuple[bytes, bytes], ...] | None = field(default=None, repr=False)
 
     @property
     def display_url(self) -> str:
@@ -170,16 +171,17 @@ class _Wire:
 class _BaseParts:
     """What every request to one base API shares within a session (credentials are fixed)."""
 
+    # Fields that can hold a credential stay out of repr.
     url: str
-    headers: Mapping[str, str]
-    json_headers: Mapping[str, str]  # the same with Content-Type: application/json
-    params: tuple[tuple[str, str], ...]
+    headers: Mapping[str, str] = field(repr=False)
+    json_headers: Mapping[str, str] = field(repr=False)  # with Content-Type: application/json
+    params: tuple[tuple[str, str], ...] = field(repr=False)
     display_params: tuple[tuple[str, str], ...]
     missing: str | None
     # Set when requests may skip httpx.Client (see `Session`); `headers` then include its
     # defaults. The raw headers of a JSON request as httpx.Request lays them out: Host, then
     # `json_headers` (Content-Length follows, per request).
-    direct_head: tuple[tuple[bytes, bytes], ...] | None
+    direct_head: tuple[tuple[bytes, bytes], ...] | None = field(repr=False)
 
 
 class _SessionBase:
@@ -282,14 +284,14 @@ class _SessionBase:
                 wire.url,
                 headers=[*wire.direct_head, length],
                 stream=httpx.ByteStream(wire.content),
-                extensions=self._extensions,
+                extensions=dict(self._extensions),  # each request its own, as httpx builds them
             )
         return httpx.Request(
             wire.method,
             wire.url,
             headers=wire.headers,
             content=wire.content,
-            extensions=self._extensions,
+            extensions=dict(self._extensions),
         )
 
     def wire(self, request: PreparedRequest) -> _Wire:
@@ -509,7 +511,7 @@ class Session(_SessionBase):
         finally:
             response.close()
         response.request = request
-        _log_request(response)
+        _log_request(response, step)
         if "set-cookie" in response.headers:
             # Keep the server's cookies as the client would, and send through it from now on.
             self.http.cookies.extract_cookies(response)
@@ -581,7 +583,7 @@ class AsyncSession(_SessionBase):
         finally:
             await response.aclose()
         response.request = request
-        _log_request(response)
+        _log_request(response, step)
         if "set-cookie" in response.headers:
             self.http.cookies.extract_cookies(response)
             self._transport = None
@@ -593,14 +595,14 @@ class AsyncSession(_SessionBase):
             await self.http.aclose()
 
 
-def _log_request(response: httpx.Response) -> None:
-    """The line `httpx.Client` logs for each request, for a request sent without it."""
+def _log_request(response: httpx.Response, wire: _Wire) -> None:
+    """The line `httpx.Client` logs for each request, for a request sent without it; the URL
+    is the display URL, so a query-string key shows as ***."""
     if _HTTPX_LOG.isEnabledFor(logging.INFO):
-        request = response.request
         _HTTPX_LOG.info(
             'HTTP Request: %s %s "%s %d %s"',
-            request.method,
-            request.url,
+            wire.method,
+            wire.display_url,
             response.http_version,
             response.status_code,
             response.reason_phrase,
