@@ -456,7 +456,8 @@ class Session(_SessionBase):
     request and connection pool, without about 50 µs per request of `httpx.Client.send`
     machinery that such a client does not use (auth, redirects, hooks). Cases where the client
     would do more (a proxy from the environment, a URL with user:password@, a server that sets
-    cookies) keep going through the client.
+    cookies) keep going through the client. The client's default headers are merged once per
+    base, which is safe because nobody else holds a client the session owns.
     """
 
     def __init__(

@@ -9,6 +9,7 @@ runner and for the CLI, and every problem is found before a request is sent.
 from __future__ import annotations
 
 import copy
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,16 +69,17 @@ class Plan:
     shown: dict[Any, tuple[tuple[Field, ...], tuple[Field, ...]]]
 
 
-_PLANS: dict[int, tuple[Operation, Plan]] = {}
+_PLANS: dict[int, Plan] = {}
 
 
 def plan_of(op: Operation) -> Plan:
-    # Keyed by id: descriptors hold dicts, so they cannot be hashed. The entry keeps `op` alive,
-    # so its id cannot be reused while it is cached.
-    entry = _PLANS.get(id(op))
-    if entry is None:
-        entry = _PLANS[id(op)] = (op, _plan(op))
-    return entry[1]
+    # Keyed by id: descriptors hold dicts, so they cannot be hashed. The entry goes when `op`
+    # does, so an id is never reused for another operation while it is cached.
+    plan = _PLANS.get(id(op))
+    if plan is None:
+        plan = _PLANS[id(op)] = _plan(op)
+        weakref.finalize(op, _PLANS.pop, id(op), None)
+    return plan
 
 
 def _plan(op: Operation) -> Plan:
