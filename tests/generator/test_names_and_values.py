@@ -27,31 +27,18 @@ def test_the_cli_own_flags_that_build_refuses_are_the_flags_every_command_has() 
 
 
 def test_a_float_option_is_typed_float_and_still_checked_against_the_options(tmp_path: Path) -> None:
-    spec = {
-        "nodegen": 1,
-        "node": {"name": "fo", "display_name": "Fo", "version": "1.0.0"},
-        "bases": [{"name": "main", "url": "https://api.example.invalid"}],
-        "resources": [
+    spec = _spec_with(
+        [
             {
-                "name": "r",
-                "operations": [
-                    {
-                        "name": "o",
-                        "request": {"method": "GET", "base": "main", "path": "/x"},
-                        "output": {"from": "response"},
-                        "params": [
-                            {
-                                "name": "ratio",
-                                "type": "options",
-                                "in": "query",
-                                "options": [{"value": 1.5, "label": "a"}, {"value": "x", "label": "b"}],
-                            }
-                        ],
-                    }
-                ],
+                "name": "ratio",
+                "type": "options",
+                "in": "query",
+                "options": [{"value": 1.5, "label": "a"}, {"value": "x", "label": "b"}],
             }
         ],
-    }
+        name="fo",
+        method="GET",
+    )
     (tmp_path / "spec").mkdir()
     (tmp_path / "spec" / "fo.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     assert main(["--root", str(tmp_path), "generate"]) == 0
@@ -80,10 +67,11 @@ print(sent)
     ]
 
 
-def _spec_with(params: list[dict[str, object]]) -> dict[str, object]:
+def _spec_with(params: list[dict[str, object]], name: str = "ex", method: str = "POST") -> dict[str, object]:
+    """A node with one resource `r` and one operation `o` taking `params`."""
     return {
         "nodegen": 1,
-        "node": {"name": "ex", "display_name": "Ex", "version": "1.0.0"},
+        "node": {"name": name, "display_name": name.title(), "version": "1.0.0"},
         "bases": [{"name": "main", "url": "https://api.example.invalid"}],
         "resources": [
             {
@@ -91,7 +79,7 @@ def _spec_with(params: list[dict[str, object]]) -> dict[str, object]:
                 "operations": [
                     {
                         "name": "o",
-                        "request": {"method": "POST", "base": "main", "path": "/x"},
+                        "request": {"method": method, "base": "main", "path": "/x"},
                         "output": {"from": "response"},
                         "params": params,
                     }
