@@ -95,7 +95,11 @@ def test_generation_is_byte_identical_across_runs_caches_and_hash_seeds(
 
 # One large example whatever NODEGEN_PROPERTY_SCALE says: most draws of a spec this large run
 # out of hypothesis's data buffer and are discarded, so more examples mostly cost filtering.
-@settings(budget(1), max_examples=1, suppress_health_check=[*budget(1).suppress_health_check, HealthCheck.filter_too_much, HealthCheck.large_base_example])
+@settings(
+    budget(1),
+    max_examples=1,
+    suppress_health_check=[*budget(1).suppress_health_check, HealthCheck.filter_too_much, HealthCheck.large_base_example],
+)
 @given(doc=specs(resources=(12, 12), operations=(8, 8)))
 def test_a_spec_with_many_resources_and_operations_generates_a_working_package(
     workdir: Path, mypy_root: Path, doc: dict[str, Any]
