@@ -528,14 +528,14 @@ class _Builder:
 
     def cli_own_flags(self, credentials: tuple[CredentialField, ...]) -> dict[str, Claim]:
         """The flags every command of the generated CLI has before its parameters'."""
-        taken: dict[str, Claim] = {flag: (None, "the generated CLI uses itself") for flag in naming.CLI_OWN_FLAGS}
+        own: dict[str, Claim] = {flag: (None, "the generated CLI uses itself") for flag in naming.CLI_OWN_FLAGS}
+        taken = dict(own)
         for i, c in enumerate(credentials):
             path = ("credential", "fields", i, "name")
-            # Against the CLI's own flags only: two fields with one flag share an environment
-            # variable too, which credential_fields reports.
-            self.claim(dict(taken), c.flag, path, repr(c.name), "credential field", "CLI flag", prefix="--")
-        for i, c in enumerate(credentials):
-            taken.setdefault(c.flag, (("credential", "fields", i, "name"), f"credential field {c.name!r}"))
+            # Against the CLI's own flags only (a copy, so nothing is recorded): two fields with
+            # one flag share an environment variable too, which credential_fields reports.
+            self.claim(dict(own), c.flag, path, repr(c.name), "credential field", "CLI flag", prefix="--")
+            taken.setdefault(c.flag, (path, f"credential field {c.name!r}"))
         return taken
 
 

@@ -359,6 +359,18 @@ class _SessionBase:
             return errors.TimeoutError(reason, wire.method, wire.display_url, attempts=attempts)
         return errors.ProtocolError(reason, wire.method, wire.display_url, attempts=attempts)
 
+    def _received(
+        self, response: httpx.Response, request: httpx.Request, wire: _Wire, cookies: httpx.Cookies
+    ) -> bool:
+        """What the client would do with the answer to a request sent without it. True when the
+        server set a cookie: the jar keeps it, and requests go through the client from then on."""
+        response.request = request
+        _log_request(response, wire)
+        if "set-cookie" not in response.headers:
+            return False
+        cookies.extract_cookies(response)
+        return True
+
     def outcome(
         self,
         request: PreparedRequest,
@@ -511,11 +523,7 @@ class Session(_SessionBase):
             response.read()
         finally:
             response.close()
-        response.request = request
-        _log_request(response, step)
-        if "set-cookie" in response.headers:
-            # Keep the server's cookies as the client would, and send through it from now on.
-            self.http.cookies.extract_cookies(response)
+        if self._received(response, request, step, self.http.cookies):
             self._transport = None
         return response
 
@@ -583,10 +591,7 @@ class AsyncSession(_SessionBase):
             await response.aread()
         finally:
             await response.aclose()
-        response.request = request
-        _log_request(response, step)
-        if "set-cookie" in response.headers:
-            self.http.cookies.extract_cookies(response)
+        if self._received(response, request, step, self.http.cookies):
             self._transport = None
         return response
 
